@@ -1,0 +1,137 @@
+"""`splatrender render SCENE -o out.png`: one offscreen frame to a PNG."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import _args
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "render",
+        help="render a scene to a PNG",
+        description="Render one frame of a scene offscreen and write it as a PNG.",
+    )
+    p.add_argument("scene", help="scene file or folder (any supported format)")
+    p.add_argument("-o", "--output", help="PNG to write (default: SCENE_NAME.png here)")
+    add_camera_arguments(p)
+    p.add_argument("--adapter", help="use the adapter whose name contains this text")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="also render with the float64 reference and print PSNR (slow on big scenes)",
+    )
+    p.add_argument("--timing", action="store_true", help="print per-stage GPU times")
+    p.set_defaults(run=run)
+
+
+def add_camera_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--size", type=_args.size, help="WIDTHxHEIGHT (default 1280x720)")
+    p.add_argument("--eye", type=_args.vec3, help="camera position x,y,z (scene units)")
+    p.add_argument("--target", type=_args.vec3, help="point looked at (default: scene centre)")
+    p.add_argument("--up", type=_args.vec3, help="up vector (default: the scene frame's up)")
+    p.add_argument("--fov-y", type=float, default=50.0, help="vertical field of view, degrees")
+    p.add_argument("--cameras", help="INRIA cameras.json")
+    p.add_argument("--camera-index", type=int, default=0, help="entry of --cameras to use")
+    p.add_argument("--mode", choices=("classic", "antialiased"), default="classic")
+    p.add_argument(
+        "--background", type=_args.color, default=(0.0, 0.0, 0.0), help="r,g,b in 0..1"
+    )
+
+
+def choose_camera(args: argparse.Namespace, scene):
+    """The camera the arguments ask for; frames the scene when none is given."""
+    from ..render.camera import Camera, default_up
+    from ..render.cameras_json import camera_from_file
+
+    w, h = args.size or (None, None)
+    if args.cameras:
+        return camera_from_file(args.cameras, args.camera_index, w, h)
+    w, h = w or 1280, h or 720
+    centre = tuple((a + b) / 2 for a, b in zip(scene.bounds_min, scene.bounds_max, strict=True))
+    if args.eye:
+        return Camera.look_at(
+            args.eye,
+            args.target or centre,
+            args.up or default_up(scene.frame),
+            width=w,
+            height=h,
+            fov_y_deg=args.fov_y,
+        )
+    return Camera.framing(
+        scene.bounds_min, scene.bounds_max, scene.frame, width=w, height=h, fov_y_deg=args.fov_y
+    )
+
+
+def load_scene_data(path: str):
+    """Read any scene file and pack it for the GPU (native: numpy readers)."""
+    from ..formats import load
+    from ..formats.gpu_pack import to_scene_data
+
+    splats = load(path)
+    return splats, to_scene_data(splats, name=Path(path).name)
+
+
+def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
+    from PIL import Image
+
+    Image.frombytes("RGBA", (width, height), rgba).convert("RGB").save(path)
+
+
+async def render_file(args: argparse.Namespace) -> Path:
+    from ..gpu import request_device
+    from ..render.renderer import Renderer
+
+    splats, scene = load_scene_data(args.scene)
+    camera = choose_camera(args, scene)
+    device = await request_device(getattr(args, "adapter", None))
+    renderer = Renderer(device, mode=args.mode)
+    renderer.set_scene(scene)
+    timing = getattr(args, "timing", False)
+    if timing:
+        await renderer.render(camera, args.background)  # warm-up: pipelines, buffer sizes
+        device.begin_timing()
+    stats = await renderer.render(camera, args.background)
+    out = Path(args.output or Path(args.scene.rstrip("/")).name.split(".")[0] + ".png")
+    write_png(out, await renderer.read_rgba8(), camera.width, camera.height)
+    print(
+        f"{out}: {camera.width}x{camera.height}, {stats.visible:,} of {scene.count:,} splats "
+        f"visible, adapter {device.info.describe()}"
+    )
+    if timing:
+        stages = await device.end_timing()
+        label = "GPU ms" if stages else "no timestamp queries on this adapter"
+        print(f"{label}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    if getattr(args, "check", False):
+        _check(splats, camera, args, await renderer.read_rgba8())
+    return out
+
+
+def _check(splats, camera, args, rgba: bytes) -> None:
+    import numpy as np
+
+    from ..formats.gpu_pack import sanitize
+    from ..reference.metrics import fraction_off, psnr
+    from ..reference.render import render
+
+    ref = render(sanitize(splats)[0], camera, args.mode, args.background)
+    img = np.frombuffer(rgba, np.uint8).reshape(camera.height, camera.width, 4)[..., :3] / 255
+    ref8 = np.round(np.clip(ref, 0, 1) * 255) / 255
+    print(
+        f"reference check: PSNR {psnr(img, ref8):.2f} dB, "
+        f"{100 * fraction_off(img, ref8):.3f}% of pixels off by more than 8/255"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    asyncio.run(render_file(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(argparse.Namespace()))

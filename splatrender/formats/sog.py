@@ -1,0 +1,301 @@
+"""PlayCanvas SOG (version 2) reader: ``meta.json`` + lossless WebP textures, or a ``.sog`` zip.
+
+Layout (one texel per splat, row-major, textures at least ``count`` texels):
+
+- ``means_l``/``means_u``: low/high bytes of a 16-bit value per axis (RGB); the value
+  lerps between ``means.mins``/``maxs`` in log space, ``v = sign(x)*ln(|x|+1)``.
+- ``quats``: smallest-three packing; RGB are the three small components mapped from
+  [-1/sqrt2, 1/sqrt2] to bytes, A = 252 + index of the dropped (largest) component
+  in w,x,y,z order, which is reconstructed positive.
+- ``scales``: RGB index a 256-entry codebook of log scales.
+- ``sh0``: RGB index a 256-entry codebook of DC coefficients; A is sigmoid(opacity)*255.
+- ``shN`` (optional): ``labels`` RG = 16-bit palette index; ``centroids`` holds the
+  palette, 64 entries per row, each entry ``coeffs`` texels wide, RGB index the shN
+  codebook.
+
+Frame: splat-transform writes the columns of its input unchanged, so a SOG made
+from an INRIA PLY is in the PLY's frame; the file does not say. We record "RDF"
+(what splat-transform and PlayCanvas assume when reading it) - see ``FRAME``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+
+from ..errors import FormatError
+from ._io import MAX_RATIO, MAX_SPLATS, SMALL_OUTPUT, Source
+from ._util import logit
+from .splats import FRAME_RDF, Splats, sh_coeffs, sh_degree_for
+
+FORMAT = "sog"
+FRAME = FRAME_RDF
+ZIP_MAGIC = b"PK\x03\x04"
+MAX_META = 16 << 20
+# Component slots (in w,x,y,z) of the three stored values, by dropped component.
+QUAT_SLOTS = ((1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2))
+SLOTS = np.array(QUAT_SLOTS)
+
+
+def is_sog_meta(data: bytes) -> bool:
+    head = data[:4096].lstrip()
+    return head[:1] == b"{" and b'"means"' in data[:MAX_META] and b'"quats"' in data[:MAX_META]
+
+
+def is_lod_meta(data: bytes) -> bool:
+    head = data[:4096].lstrip()
+    return head[:1] == b"{" and b'"lodLevels"' in head
+
+
+def read(src: Source, *, lod: int = 0, **_: object) -> Splats:
+    """Read a SOG scene from a ``meta.json`` (files beside it) or a bundled ``.sog`` zip."""
+    if src.data[:4] == ZIP_MAGIC:
+        return _read_zip(src)
+    if is_lod_meta(src.data):
+        return _read_lod(src, lod)
+    meta = _parse_meta(src, src.data)
+    return decode(src, meta, src.open_sibling)
+
+
+def _read_zip(src: Source) -> Splats:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(src.data))
+        infos = {i.filename.rsplit("/", 1)[-1]: i for i in z.infolist() if not i.is_dir()}
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise FormatError(src.name, f"corrupt .sog zip: {e}") from None
+    if "meta.json" not in infos:
+        raise FormatError(src.name, ".sog zip has no meta.json")
+    cap = max(SMALL_OUTPUT, len(src.data) * MAX_RATIO)
+
+    def member(name: str) -> bytes:
+        info = infos.get(name.rsplit("/", 1)[-1])
+        if info is None:
+            raise FormatError(src.name, f".sog zip lacks {name!r}")
+        if info.file_size > cap:
+            raise FormatError(src.name, f".sog member {name!r} claims {info.file_size:,} bytes")
+        try:
+            with z.open(info) as f:
+                out = f.read(cap + 1)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
+            raise FormatError(src.name, f"corrupt .sog member {name!r}: {e}") from None
+        except Exception as e:  # zlib/bz2/lzma errors surface as assorted types
+            raise FormatError(src.name, f"corrupt .sog member {name!r}: {e}") from None
+        if len(out) > cap:
+            raise FormatError(src.name, f".sog member {name!r} inflates past {cap:,} bytes")
+        return out
+
+    meta = _parse_meta(src, member("meta.json"))
+    return decode(src, meta, member)
+
+
+def _read_lod(src: Source, lod: int = 0) -> Splats:
+    """A streamed LOD set's ``lod-meta.json``: every file of one level, concatenated.
+
+    Level 0 is the finest. The runtime LOD streamer reads the tree itself; this is
+    for tools (info, convert) that want the set as one plain scene.
+    """
+    try:
+        doc = json.loads(src.data[:MAX_META])
+        files = [str(f) for f in doc["filenames"]]
+        used: dict[int, None] = {}
+        stack = [doc["tree"]]
+        while stack:
+            node = stack.pop()
+            entry = (node.get("lods") or {}).get(str(lod))
+            if entry is not None:
+                used[int(entry["file"])] = None
+            stack.extend(node.get("children") or [])
+        names = [files[i] for i in sorted(used)]
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        raise FormatError(src.name, "malformed lod-meta.json") from None
+    if not names:
+        raise FormatError(src.name, f"lod-meta.json has no files for level {lod}")
+    parts = []
+    for first in names:
+        meta = _parse_meta(src, src.open_sibling(first))
+        base = first.rsplit("/", 1)[0] + "/" if "/" in first else ""
+        parts.append(decode(src, meta, lambda name, b=base: src.open_sibling(b + name)))
+    out = concat(parts)
+    out.quirks.append(f"LOD set: level {lod} of {len(names)} file(s) loaded as one scene")
+    return out
+
+
+def concat(parts: list[Splats]) -> Splats:
+    k = max(p.sh.shape[1] for p in parts)
+    parts = [p if p.sh.shape[1] == k else p.with_sh_degree(sh_degree_for(k)) for p in parts]
+    return Splats(
+        np.concatenate([p.means for p in parts]),
+        np.concatenate([p.scales for p in parts]),
+        np.concatenate([p.quats for p in parts]),
+        np.concatenate([p.opacities for p in parts]),
+        np.concatenate([p.sh for p in parts]),
+        frame=parts[0].frame,
+        format=parts[0].format,
+        quirks=[],
+    )
+
+
+def _parse_meta(src: Source, data: bytes) -> dict:
+    if len(data) > MAX_META:
+        raise FormatError(src.name, "SOG meta.json is larger than 16 MiB")
+    try:
+        meta = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError(src.name, f"SOG meta.json is not valid JSON: {e}") from None
+    if not isinstance(meta, dict):
+        raise FormatError(src.name, "SOG meta.json is not a JSON object")
+    version = meta.get("version")
+    if version is None:
+        raise FormatError(src.name, "SOG version 1 (meta.json without 'version') is not supported")
+    if version != 2:
+        raise FormatError(src.name, f"unsupported SOG version {version!r}")
+    return meta
+
+
+def _field(src: Source, meta: dict, *keys):
+    cur = meta
+    try:
+        for k in keys:
+            cur = cur[k]
+    except (KeyError, IndexError, TypeError):
+        raise FormatError(src.name, f"SOG meta.json lacks {'.'.join(map(str, keys))}") from None
+    return cur
+
+
+def _codebook(src: Source, meta: dict, key: str) -> np.ndarray:
+    cb = _field(src, meta, key, "codebook")
+    try:
+        arr = np.asarray(cb, np.float32)
+    except (ValueError, TypeError):
+        raise FormatError(src.name, f"SOG {key}.codebook is not a list of numbers") from None
+    if arr.shape != (256,):
+        raise FormatError(src.name, f"SOG {key}.codebook has {arr.size} entries, expected 256")
+    return arr
+
+
+def _vec3(src: Source, meta: dict, key: str) -> np.ndarray:
+    try:
+        arr = np.asarray(_field(src, meta, "means", key), np.float64)
+    except (ValueError, TypeError):
+        raise FormatError(src.name, f"SOG means.{key} is not 3 numbers") from None
+    if arr.shape != (3,):
+        raise FormatError(src.name, f"SOG means.{key} is not 3 numbers")
+    return arr
+
+
+def webp_rgba(src: Source, data: bytes, name: str, max_pixels: int) -> np.ndarray:
+    """Decode one WebP to (H,W,4) uint8, refusing images past ``max_pixels``."""
+    from PIL import Image
+
+    try:
+        im = Image.open(io.BytesIO(data), formats=["WEBP"])
+        w, h = im.size
+        if w * h > max_pixels:
+            raise FormatError(
+                src.name,
+                f"{name} is {w}x{h}, more than the {max_pixels:,} texels the splat count implies",
+            )
+        if w * h > max(SMALL_OUTPUT, len(data) * MAX_RATIO) // 4:
+            raise FormatError(src.name, f"{name} ({w}x{h}) decompresses too far: refusing")
+        arr = np.asarray(im.convert("RGBA"))
+    except FormatError:
+        raise
+    except Exception as e:  # Pillow raises OSError, ValueError, SyntaxError, ...
+        raise FormatError(src.name, f"cannot decode {name}: {type(e).__name__}: {e}") from None
+    if arr.shape != (h, w, 4):
+        raise FormatError(src.name, f"{name} decoded to an unexpected shape {arr.shape}")
+    return arr
+
+
+def decode(src: Source, meta: dict, open_file) -> Splats:
+    """Decode a parsed v2 meta and its textures (``open_file(name) -> bytes``)."""
+    count = _field(src, meta, "count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise FormatError(src.name, f"SOG count {count!r} is not a non-negative integer")
+    if count > MAX_SPLATS:
+        raise FormatError(src.name, f"SOG claims {count:,} splats, above {MAX_SPLATS:,}")
+    # Textures are near-square with sides padded to a multiple of 4.
+    side = int(np.ceil(np.sqrt(max(count, 1)))) + 8
+    max_px = max(side * side * 2, 4096)
+
+    def tex(key: str, idx: int = 0) -> np.ndarray:
+        files = _field(src, meta, key, "files")
+        if not isinstance(files, list) or len(files) <= idx or not isinstance(files[idx], str):
+            raise FormatError(src.name, f"SOG {key}.files is malformed")
+        name = files[idx]
+        img = webp_rgba(src, open_file(name), name, max_px)
+        if img.shape[0] * img.shape[1] < count:
+            raise FormatError(
+                src.name, f"{name} has {img.shape[0] * img.shape[1]:,} texels for {count:,} splats"
+            )
+        return img.reshape(-1, 4)[:count]
+
+    mins, maxs = _vec3(src, meta, "mins"), _vec3(src, meta, "maxs")
+    lo = tex("means", 0).astype(np.uint32)
+    hi = tex("means", 1).astype(np.uint32)
+    q16 = (lo[:, :3] | (hi[:, :3] << 8)).astype(np.float32)
+    v = mins.astype(np.float32) + ((maxs - mins) / 65535.0).astype(np.float32) * q16
+    means = np.copysign(np.expm1(np.abs(v)), v)
+    del lo, hi, q16, v
+
+    quats = unpack_quats(tex("quats"))
+    scales = _codebook(src, meta, "scales")[tex("scales")[:, :3]]
+    sh0 = tex("sh0")
+    dc = _codebook(src, meta, "sh0")[sh0[:, :3]]
+    opac = logit(sh0[:, 3].astype(np.float32) / 255.0)
+
+    degree = 0
+    shn = meta.get("shN")
+    if shn is not None:
+        degree = _field(src, meta, "shN", "bands")
+        if degree not in (0, 1, 2, 3):
+            raise FormatError(src.name, f"SOG shN.bands {degree!r} is not 0-3")
+    k = sh_coeffs(degree)
+    sh = np.zeros((count, k, 3), np.float32)
+    sh[:, 0] = dc
+    if degree:
+        sh[:, 1:] = _shn(src, meta, count, k - 1, open_file, max_px)
+    return Splats(means, scales, quats, opac, sh, frame=FRAME, format=FORMAT, quirks=[])
+
+
+def unpack_quats(q: np.ndarray) -> np.ndarray:
+    """Smallest-three RGBA bytes -> unit w,x,y,z quaternions (bad tags -> identity)."""
+    n = q.shape[0]
+    small = q[:, :3].astype(np.float32) * np.float32(2 / 255 / np.sqrt(2.0))
+    small -= np.float32(1 / np.sqrt(2.0))
+    tag = q[:, 3].astype(np.intp) - 252
+    bad = (tag < 0) | (tag > 3)
+    tag[bad] = 0
+    out = np.empty((n, 4), np.float32)
+    rows = np.arange(n)
+    out[rows[:, None], SLOTS[tag]] = small
+    out[rows, tag] = np.sqrt(np.maximum(0.0, 1.0 - (small**2).sum(axis=1)))
+    out[bad] = (1, 0, 0, 0)
+    return out
+
+
+def _shn(src: Source, meta: dict, count: int, m: int, open_file, max_px: int) -> np.ndarray:
+    palette_count = _field(src, meta, "shN", "count")
+    if not isinstance(palette_count, int) or not 0 <= palette_count <= 65536:
+        raise FormatError(src.name, f"SOG shN.count {palette_count!r} is not 0..65536")
+    codebook = _codebook(src, meta, "shN")
+    files = _field(src, meta, "shN", "files")
+    if not isinstance(files, list) or len(files) < 2:
+        raise FormatError(src.name, "SOG shN.files needs centroids and labels")
+    cent = webp_rgba(src, open_file(files[0]), files[0], 64 * 16 * 1024)
+    h, w = cent.shape[:2]
+    if w != 64 * m:
+        raise FormatError(src.name, f"{files[0]} is {w} wide, expected {64 * m} for {m} coeffs")
+    palette = codebook[cent[:, :, :3].reshape(h * 64, m, 3)]  # (h*64, m, 3)
+    labels_img = webp_rgba(src, open_file(files[1]), files[1], max_px)
+    if labels_img.shape[0] * labels_img.shape[1] < count:
+        raise FormatError(src.name, f"{files[1]} has fewer texels than splats")
+    lab = labels_img.reshape(-1, 4)[:count]
+    labels = lab[:, 0].astype(np.int64) | (lab[:, 1].astype(np.int64) << 8)
+    usable = min(palette_count, h * 64)
+    # invalid labels point at an appended zero entry: one gather, no masks
+    palette = np.concatenate([palette[:usable], np.zeros((1, m, 3), np.float32)])
+    return palette[np.minimum(labels, usable)]

@@ -1,0 +1,86 @@
+"""Present a rendered frame on an HTML ``<canvas>`` (browser backend only).
+
+The renderer writes packed rgba8 pixels into a storage buffer; ``shaders/blit.wgsl``
+draws them onto the canvas's current texture with one fullscreen triangle, recorded
+into the same command encoder as the frame (one submit per frame).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import js  # type: ignore[import-not-found]  # Pyodide only
+
+from .base import Buffer, Encoder
+from .browser import BrowserDevice, js_obj
+from .shaders import load_shader
+
+
+class CanvasPresenter:
+    """Blits a pixel buffer onto ``canvas`` through a ``webgpu`` context."""
+
+    def __init__(self, device: BrowserDevice, canvas: Any) -> None:
+        self.device = device
+        self.canvas = canvas
+        dev = device.handle
+        self.context = canvas.getContext("webgpu")
+        if self.context is None:
+            raise RuntimeError("the canvas has no 'webgpu' context")
+        self.format = js.navigator.gpu.getPreferredCanvasFormat()
+        self.context.configure(
+            js_obj({"device": dev, "format": self.format, "alphaMode": "opaque"})
+        )
+        module = dev.createShaderModule(js_obj({"code": load_shader("blit"), "label": "blit"}))
+        self.pipeline = dev.createRenderPipeline(
+            js_obj(
+                {
+                    "label": "blit",
+                    "layout": "auto",
+                    "vertex": {"module": module, "entryPoint": "vs_main"},
+                    "fragment": {
+                        "module": module,
+                        "entryPoint": "fs_main",
+                        "targets": [{"format": self.format}],
+                    },
+                    "primitive": {"topology": "triangle-list"},
+                }
+            )
+        )
+        usage = int(js.GPUBufferUsage.UNIFORM) | int(js.GPUBufferUsage.COPY_DST)
+        self.params = dev.createBuffer(js_obj({"size": 16, "usage": usage, "label": "blit"}))
+        self._group: Any = None
+        self._group_for: Buffer | None = None  # the pixel buffer _group binds
+        self._last: tuple[int, int, int, int] | None = None
+
+    def encode(self, encoder: Encoder, pixels: Buffer, width: int, height: int) -> None:
+        """Record the blit of ``pixels`` (``width`` x ``height``) onto the canvas."""
+        dev = self.device.handle
+        dst = (int(self.canvas.width), int(self.canvas.height))
+        sizes = (width, height, *dst)
+        if sizes != self._last:
+            self.device.write_buffer(
+                Buffer(self.params, 16, frozenset()), struct.pack("<4I", *sizes)
+            )
+            self._last = sizes
+        if pixels is not self._group_for:
+            self._group = dev.createBindGroup(
+                js_obj(
+                    {
+                        "layout": self.pipeline.getBindGroupLayout(0),
+                        "entries": [
+                            {"binding": 0, "resource": {"buffer": pixels.handle}},
+                            {"binding": 1, "resource": {"buffer": self.params}},
+                        ],
+                    }
+                )
+            )
+            self._group_for = pixels
+        view = self.context.getCurrentTexture().createView()
+        attachment = {"view": view, "loadOp": "clear", "storeOp": "store"}
+        attachment["clearValue"] = {"r": 0, "g": 0, "b": 0, "a": 1}
+        rp = encoder.handle.beginRenderPass(js_obj({"colorAttachments": [attachment]}))
+        rp.setPipeline(self.pipeline)
+        rp.setBindGroup(0, self._group)
+        rp.draw(3)
+        rp.end()

@@ -1,0 +1,148 @@
+"""The LOD manifest (``lod.json``): the chunk tree the runtime selects from.
+
+Pure Python (runs in the browser). A manifest lists chunks; each has an ``id``,
+``level`` (0 = full detail), ``count`` splats, ``box`` (min xyz, max xyz, covering
+its splats' 3-sigma extents and its descendants'), ``error`` (world-space size of
+its splats; 0 for leaves), ``children`` (ids whose union replaces it), ``file``,
+``offset``, ``size`` (bytes, so a bundle is read with HTTP Range) and ``sha256``.
+``roots`` is the coarse set drawn when nothing else is resident.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from ..errors import FormatError
+from .chunk import MAX_CHUNK
+
+MANIFEST_NAME = "lod.json"
+FORMAT_NAME = "splatrender-lod"
+FORMAT_VERSION = 1
+MAX_NODES = 1 << 22  # absurd-count guard
+
+
+@dataclass
+class Node:
+    """One selectable unit of the hierarchy (a chunk, or a SOG octree node at one level)."""
+
+    id: int
+    level: int
+    count: int
+    box: tuple[float, float, float, float, float, float]
+    error: float
+    children: tuple[int, ...] = ()
+    parent: int = -1
+    file: str = ""
+    offset: int = 0
+    size: int = 0
+    sha256: str = ""
+    center: tuple[float, float, float] = field(init=False)
+    radius: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        b = self.box
+        self.center = ((b[0] + b[3]) / 2, (b[1] + b[4]) / 2, (b[2] + b[5]) / 2)
+        self.radius = 0.5 * math.sqrt((b[3] - b[0]) ** 2 + (b[4] - b[1]) ** 2 + (b[5] - b[2]) ** 2)
+
+
+@dataclass
+class Hierarchy:
+    """Nodes by id, the root set, and what the renderer needs to size its pool."""
+
+    nodes: dict[int, Node]
+    roots: list[int]
+    sh_degree: int
+    frame: str
+    page_size: int
+    bounds_min: tuple[float, float, float]
+    bounds_max: tuple[float, float, float]
+    count: int = 0
+
+    def root_count(self) -> int:
+        return sum(self.nodes[r].count for r in self.roots)
+
+    def validate(self, source: str) -> None:
+        """Ids resolve, children sets form a tree, no cycles: refuse anything else."""
+        seen_parent: dict[int, int] = {}
+        for n in self.nodes.values():
+            for c in n.children:
+                if c not in self.nodes:
+                    raise FormatError(source, f"node {n.id} names missing child {c}")
+                if c in seen_parent:
+                    raise FormatError(source, f"node {c} has two parents")
+                seen_parent[c] = n.id
+        for r in self.roots:
+            if r not in self.nodes:
+                raise FormatError(source, f"root {r} is not a node")
+            if r in seen_parent:
+                raise FormatError(source, f"root {r} is also a child")
+        # Every node must be reachable from the roots exactly once (no cycles).
+        reach = 0
+        stack = list(self.roots)
+        while stack:
+            i = stack.pop()
+            reach += 1
+            if reach > len(self.nodes):
+                raise FormatError(source, "node tree has a cycle")
+            stack.extend(self.nodes[i].children)
+        if reach != len(self.nodes):
+            raise FormatError(source, f"{len(self.nodes) - reach} nodes unreachable from roots")
+
+
+def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
+    """Parse and validate a splatrender ``lod.json``."""
+    try:
+        m = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError(source, f"manifest is not JSON ({e})") from e
+    if not isinstance(m, dict) or m.get("format") != FORMAT_NAME:
+        raise FormatError(source, f"not a {FORMAT_NAME} manifest")
+    if m.get("version") != FORMAT_VERSION:
+        raise FormatError(source, f"unsupported manifest version {m.get('version')!r}")
+    try:
+        chunks = m["chunks"]
+        if len(chunks) > MAX_NODES:
+            raise FormatError(source, f"{len(chunks)} chunks is beyond the limit")
+        nodes = {}
+        for c in chunks:
+            n = Node(
+                id=int(c["id"]),
+                level=int(c["level"]),
+                count=int(c["count"]),
+                box=tuple(float(v) for v in c["box"]),
+                error=float(c["error"]),
+                children=tuple(int(v) for v in c.get("children", ())),
+                parent=int(c.get("parent", -1)),
+                file=str(c["file"]),
+                offset=int(c["offset"]),
+                size=int(c["size"]),
+                sha256=str(c["sha256"]),
+            )
+            if not 0 < n.count <= MAX_CHUNK or n.size <= 0 or n.offset < 0 or len(n.box) != 6:
+                raise FormatError(source, f"chunk {n.id} has bad count/size/box")
+            if not all(math.isfinite(v) for v in (*n.box, n.error)):
+                raise FormatError(source, f"chunk {n.id} has non-finite bounds")
+            if ".." in n.file.split("/") or n.file.startswith("/"):
+                raise FormatError(source, f"chunk {n.id} file {n.file!r} escapes the set")
+            nodes[n.id] = n
+        b = m.get("bounds", {})
+        h = Hierarchy(
+            nodes=nodes,
+            roots=[int(r) for r in m["roots"]],
+            sh_degree=int(m["sh_degree"]),
+            frame=str(m.get("frame", "RDF")),
+            page_size=int(m["chunk_capacity"]),
+            bounds_min=tuple(b.get("min", (0, 0, 0))),
+            bounds_max=tuple(b.get("max", (0, 0, 0))),
+            count=int(m.get("count", 0)),
+        )
+    except FormatError:
+        raise
+    except (KeyError, TypeError, ValueError) as e:
+        raise FormatError(source, f"malformed manifest ({e!r})") from e
+    if not 0 <= h.sh_degree <= 3 or not 0 < h.page_size <= MAX_CHUNK:
+        raise FormatError(source, "manifest sh_degree or chunk_capacity out of range")
+    h.validate(source)
+    return h

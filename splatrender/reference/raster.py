@@ -1,0 +1,85 @@
+"""Float64 twins of binning (shaders/bin.wgsl) and the tile rasterizer (raster.wgsl)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..render.layout import TILE_SIZE
+from .project import Projected, tile_grid
+
+ALPHA_MAX = 0.99
+ALPHA_MIN = 1.0 / 255.0
+T_MIN = 1e-4
+
+
+def depth_order(proj: Projected) -> np.ndarray:
+    """Visible splat ids sorted front to back (stable: ties keep id order)."""
+    ids = np.flatnonzero(proj.visible)
+    return ids[np.argsort(proj.depth[ids], kind="stable")]
+
+
+def bin_tiles(proj: Projected, order: np.ndarray, tiles_x: int) -> tuple[np.ndarray, np.ndarray]:
+    """Splat-tile pairs sorted by tile, depth order kept within a tile: (tile, splat)."""
+    r = proj.rect[order]
+    counts = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
+    total = int(counts.sum())
+    splat = np.repeat(order, counts)
+    # Position of each pair inside its splat's rect, row-major over the rect.
+    start = np.repeat(np.cumsum(counts) - counts, counts)
+    local = np.arange(total) - start
+    rw = np.repeat(r[:, 2] - r[:, 0], counts)
+    tx = np.repeat(r[:, 0], counts) + local % np.maximum(rw, 1)
+    ty = np.repeat(r[:, 1], counts) + local // np.maximum(rw, 1)
+    tile = ty * tiles_x + tx
+    o = np.argsort(tile, kind="stable")
+    return tile[o], splat[o]
+
+
+def rasterize(
+    proj: Projected,
+    width: int,
+    height: int,
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> np.ndarray:
+    """(H,W,3) float64 image; front-to-back per 16x16 tile with early stop."""
+    tiles_x, tiles_y = tile_grid(width, height)
+    order = depth_order(proj)
+    tile, splat = bin_tiles(proj, order, tiles_x)
+    bounds = np.searchsorted(tile, np.arange(tiles_x * tiles_y + 1))
+    img = np.empty((height, width, 3))
+    bg = np.asarray(background, np.float64)
+    for t in range(tiles_x * tiles_y):
+        ty, tx = divmod(t, tiles_x)
+        x0, y0 = tx * TILE_SIZE, ty * TILE_SIZE
+        x1, y1 = min(x0 + TILE_SIZE, width), min(y0 + TILE_SIZE, height)
+        px, py = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
+        px, py = px.ravel(), py.ravel()
+        ids = splat[bounds[t] : bounds[t + 1]]
+        color, trans = composite(proj, ids, px, py)
+        img[y0:y1, x0:x1] = (color + trans[:, None] * bg).reshape(y1 - y0, x1 - x0, 3)
+    return img
+
+
+def composite(
+    proj: Projected, ids: np.ndarray, px: np.ndarray, py: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blend splats ``ids`` (front to back) at pixel centres; returns (colour, T)."""
+    n_px = px.shape[0]
+    if len(ids) == 0:
+        return np.zeros((n_px, 3)), np.ones(n_px)
+    dx = proj.xy[ids, 0][:, None] - px[None, :]
+    dy = proj.xy[ids, 1][:, None] - py[None, :]
+    a, b, c = (proj.conic[ids, k][:, None] for k in range(3))
+    sigma = 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy
+    alpha = np.minimum(ALPHA_MAX, proj.opacity[ids][:, None] * np.exp(-sigma))
+    alpha = np.where((sigma >= 0) & (alpha >= ALPHA_MIN), alpha, 0.0)
+    t_after = np.cumprod(1.0 - alpha, axis=0)
+    # A pixel stops at the first splat that would take T below T_MIN; that splat
+    # and all behind it are left out.
+    stop = t_after < T_MIN
+    keep = np.cumsum(stop, axis=0) == 0
+    t_before = np.vstack([np.ones((1, n_px)), t_after[:-1]])
+    w = np.where(keep, alpha * t_before, 0.0)
+    color = w.T @ proj.color[ids]
+    trans = np.where(keep.all(axis=0), t_after[-1], t_before[np.argmax(stop, axis=0), np.arange(n_px)])
+    return color, trans

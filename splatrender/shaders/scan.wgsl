@@ -1,0 +1,184 @@
+// ExclusiveScan: in-place exclusive prefix sum of u32, reduce-then-scan, no spin waits.
+//
+// Level 0 is the caller's data; level k+1 holds the block sums of level k; the top level
+// fits one block. `setup` derives every level's count and dispatch grid from the GPU-side
+// count; then `reduce` runs up the levels, `scan_top` scans the top block in place, and
+// `scan_add` runs down, scanning each block and adding its (already scanned) block sum.
+//
+// meta: one 256-byte record per level k at word k * META_STRIDE:
+//   [count_k, grid.x, grid.y, grid.z]; the top record is [count, total].
+// Each kernel binds its level's record as `rec`, so the same pipeline serves all levels.
+
+// #import dispatch
+
+const WG: u32 = 256u;
+const ITEMS: u32 = 4u;  // items per thread
+const BLOCK: u32 = 1024u;  // WG * ITEMS, items per workgroup
+const LEVELS: u32 = 1u;  // reduce levels below the top (0: data is the top)
+const META_STRIDE: u32 = 64u;
+const MAX_DIM: u32 = 65535u;
+const RAKE: u32 = 16u;  // WG = RAKE * RAKE
+
+struct SetupParams {
+    count_word: u32,
+    capacity: u32,  // clamp: min(capacity, data length)
+}
+
+struct TotalParams {
+    total_word: u32,
+}
+
+// setup
+@group(0) @binding(0) var<storage, read> count_src: array<u32>;
+@group(0) @binding(1) var<storage, read_write> meta_out: array<u32>;
+@group(0) @binding(2) var<uniform> setup_params: SetupParams;
+
+// reduce / scan_add / emit_total (the level record, read-only: it is also the indirect args)
+@group(0) @binding(0) var<storage, read> rec: array<u32>;
+@group(0) @binding(1) var<storage, read> src: array<u32>;
+@group(0) @binding(2) var<storage, read_write> sums_out: array<u32>;
+
+@group(0) @binding(1) var<storage, read_write> data: array<u32>;
+@group(0) @binding(2) var<storage, read> sums: array<u32>;
+
+@group(0) @binding(1) var<storage, read_write> total_out: array<u32>;
+@group(0) @binding(2) var<uniform> total_params: TotalParams;
+
+// scan_top
+@group(0) @binding(0) var<storage, read_write> top_rec: array<u32>;
+
+var<workgroup> lane: array<u32, WG>;
+var<workgroup> rake: array<u32, RAKE>;
+var<workgroup> wg_total: u32;
+
+// Exclusive scan of one value per thread across the workgroup (raking: 3 barriers).
+// The workgroup total is left in `wg_total`.
+fn workgroup_exclusive(t: u32, v: u32) -> u32 {
+    lane[t] = v;
+    workgroupBarrier();
+    if t < RAKE {
+        var acc = 0u;
+        for (var i = 0u; i < RAKE; i++) {
+            let x = lane[t * RAKE + i];
+            lane[t * RAKE + i] = acc;
+            acc += x;
+        }
+        rake[t] = acc;
+    }
+    workgroupBarrier();
+    if t == 0u {
+        var acc = 0u;
+        for (var i = 0u; i < RAKE; i++) {
+            let x = rake[i];
+            rake[i] = acc;
+            acc += x;
+        }
+        wg_total = acc;
+    }
+    workgroupBarrier();
+    return lane[t] + rake[t / RAKE];
+}
+
+@compute @workgroup_size(1)
+fn setup() {
+    var n = min(count_src[setup_params.count_word], setup_params.capacity);
+    for (var k = 0u; k < LEVELS; k++) {
+        let g = group_grid(n, BLOCK, MAX_DIM);
+        let w = k * META_STRIDE;
+        meta_out[w] = n;
+        meta_out[w + 1u] = g.x;
+        meta_out[w + 2u] = g.y;
+        meta_out[w + 3u] = g.z;
+        n = div_ceil(n, BLOCK);
+    }
+    meta_out[LEVELS * META_STRIDE] = n;
+    meta_out[LEVELS * META_STRIDE + 1u] = 0u;
+}
+
+// sums_out[g] = sum of block g of src.
+@compute @workgroup_size(WG)
+fn reduce(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = rec[0];
+    let g = linear_group(wid, nwg);
+    if g >= div_ceil(n, BLOCK) {
+        return;
+    }
+    let first = g * BLOCK + t * ITEMS;
+    var acc = 0u;
+    for (var i = 0u; i < ITEMS; i++) {
+        if first + i < n {
+            acc += src[first + i];
+        }
+    }
+    workgroup_exclusive(t, acc);
+    if t == 0u {
+        sums_out[g] = wg_total;
+    }
+}
+
+// Exclusive scan of block g of data in place, plus the scanned sum of earlier blocks.
+@compute @workgroup_size(WG)
+fn scan_add(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = rec[0];
+    let g = linear_group(wid, nwg);
+    if g >= div_ceil(n, BLOCK) {
+        return;
+    }
+    let first = g * BLOCK + t * ITEMS;
+    var v: array<u32, ITEMS>;
+    var acc = 0u;
+    for (var i = 0u; i < ITEMS; i++) {
+        var x = 0u;
+        if first + i < n {
+            x = data[first + i];
+        }
+        v[i] = acc;
+        acc += x;
+    }
+    let offset = workgroup_exclusive(t, acc) + sums[g];
+    for (var i = 0u; i < ITEMS; i++) {
+        if first + i < n {
+            data[first + i] = v[i] + offset;
+        }
+    }
+}
+
+// The top level: one workgroup scans its <= BLOCK items and records the grand total.
+@compute @workgroup_size(WG)
+fn scan_top(@builtin(local_invocation_index) t: u32) {
+    let n = min(top_rec[0], BLOCK);
+    let first = t * ITEMS;
+    var v: array<u32, ITEMS>;
+    var acc = 0u;
+    for (var i = 0u; i < ITEMS; i++) {
+        var x = 0u;
+        if first + i < n {
+            x = data[first + i];
+        }
+        v[i] = acc;
+        acc += x;
+    }
+    let offset = workgroup_exclusive(t, acc);
+    for (var i = 0u; i < ITEMS; i++) {
+        if first + i < n {
+            data[first + i] = v[i] + offset;
+        }
+    }
+    if t == 0u {
+        top_rec[1] = wg_total;
+    }
+}
+
+// Copy the grand total to the caller's word.
+@compute @workgroup_size(1)
+fn emit_total() {
+    total_out[total_params.total_word] = rec[1];
+}

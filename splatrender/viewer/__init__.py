@@ -1,0 +1,1 @@
+"""Desktop viewer: a glfw window (through rendercanvas), camera controls and a HUD."""

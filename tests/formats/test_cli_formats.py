@@ -1,0 +1,63 @@
+"""`splatrender info` and `splatrender convert`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from splatrender.cli.main import main
+from splatrender.formats import load
+from splatrender.formats.frames import to_frame
+
+
+def test_info_text_and_json(scenes_dir, capsys):
+    assert main(["info", str(scenes_dir / "justdealman__model.spz")]) == 0
+    out = capsys.readouterr().out
+    assert "spz (version 3 (gzip)" in out and "116,549" in out and "RUB" in out
+    assert "alpha byte 255" in out
+    assert main(["info", "--json", str(scenes_dir / "playbot" / "6_0")]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["format"] == "sog" and d["count"] == 1873 and d["sh_degree"] == 2
+    assert d["version"].startswith("2 (splat-transform")
+
+
+def test_info_bad_file_is_a_clean_error(tmp_path, capsys):
+    p = tmp_path / "junk.ply"
+    p.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 99\nend_header\n")
+    assert main(["info", str(p)]) == 2
+    assert "junk.ply" in capsys.readouterr().err
+
+
+def test_convert_spz_to_ply_turns_frame_and_back(scenes_dir, tmp_path):
+    src = scenes_dir / "justdealman__model.spz"
+    ply = tmp_path / "a.ply"
+    assert main(["convert", str(src), str(ply), "-q"]) == 0
+    a, b = load(src), load(ply)
+    assert b.frame == "RDF" and b.count == a.count and b.sh_degree == 3
+    np.testing.assert_allclose(b.sh, to_frame(a, "RDF").sh)
+    spz = tmp_path / "b.spz"
+    assert main(["convert", str(ply), str(spz), "--sh-degree", "1", "-q"]) == 0
+    c = load(spz)
+    assert c.frame == "RUB" and c.sh_degree == 1
+    np.testing.assert_allclose(c.means, a.means, atol=1e-3)
+
+
+@pytest.mark.parametrize(("args", "fmt", "frame"), [
+    (["--format", "splat"], "splat", "RDF"),
+    (["--frame", "RUB"], "ply", "RDF"),  # the PLY reader labels everything RDF
+    (["--spz-version", "4"], "spz", "RDF"),  # v4 records the frame
+])  # fmt: skip
+def test_convert_options(scenes_dir, tmp_path, args, fmt, frame):
+    out = tmp_path / ("o.spz" if "--spz-version" in args else "o.ply")
+    assert main(["convert", str(scenes_dir / "VictorTrumpel__model.splat"), str(out), "-q",
+                 *args]) == 0  # fmt: skip
+    s = load(out)
+    assert s.format == fmt and s.frame == frame and s.count == 124_495
+
+
+def test_top_level_load(scenes_dir):
+    import splatrender
+
+    assert splatrender.load(scenes_dir / "biker.spz").count == 152_746

@@ -1,0 +1,74 @@
+"""Read a rendered frame's intermediate buffers back as numpy arrays (tests only)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+from splatrender.reference.project import Projected
+from splatrender.render.layout import PROJ_FLOATS
+
+
+@dataclass
+class GpuFrame:
+    visible: int
+    pairs: int
+    ids: np.ndarray  # (V,) global splat id of each visible record
+    projected: np.ndarray  # (V, 9) xy, conic, rgb, opacity
+    rects: np.ndarray  # (V, 4)
+    order: np.ndarray  # (V,) visible record indices front to back
+    pair_tiles: np.ndarray  # (P,)
+    pair_records: np.ndarray  # (P,) visible record per pair, sorted by tile
+    image: np.ndarray | None  # (H, W, 4) float32 rgb + transmittance
+
+    def as_projected(self, n: int) -> Projected:
+        """The GPU's projection as a reference ``Projected`` over ``n`` splats."""
+        vis = np.zeros(n, bool)
+        vis[self.ids] = True
+        xy = np.zeros((n, 2))
+        conic = np.zeros((n, 3))
+        color = np.zeros((n, 3))
+        opacity = np.zeros(n)
+        rect = np.zeros((n, 4), np.int64)
+        xy[self.ids] = self.projected[:, 0:2]
+        conic[self.ids] = self.projected[:, 2:5]
+        color[self.ids] = self.projected[:, 5:8]
+        opacity[self.ids] = self.projected[:, 8]
+        rect[self.ids] = self.rects
+        depth = np.full(n, np.inf)
+        depth[self.ids[self.order]] = np.arange(len(self.order))  # GPU's depth order
+        return Projected(vis, xy, conic, color, opacity, depth, np.zeros(n), rect)
+
+
+async def read_frame(renderer) -> GpuFrame:
+    d = renderer.device
+    visible, vis_eff, pairs, pairs_eff = struct.unpack(
+        "<4I", await d.read_buffer(renderer.counters, 0, 16)
+    )
+
+    async def u32(buf, n):
+        return np.frombuffer(await d.read_buffer(buf, 0, 4 * n), np.uint32).astype(np.int64)
+
+    proj = np.frombuffer(
+        await d.read_buffer(renderer.projected, 0, 4 * PROJ_FLOATS * vis_eff), np.float32
+    ).reshape(-1, PROJ_FLOATS)
+    raw = await u32(renderer.rects, 2 * vis_eff)
+    rects = np.stack([raw[0::2] & 0xFFFF, raw[0::2] >> 16, raw[1::2] & 0xFFFF, raw[1::2] >> 16], 1)
+    keys, vals = renderer.sorted_pairs
+    image = None
+    if renderer.debug_f32:
+        w, h = renderer.size
+        image = np.frombuffer(await renderer.read_rgba_f32(), np.float32).reshape(h, w, 4)
+    return GpuFrame(
+        visible=visible,
+        pairs=pairs,
+        ids=await u32(renderer.ids, vis_eff),
+        projected=proj,
+        rects=rects,
+        order=await u32(renderer.order, vis_eff),
+        pair_tiles=await u32(keys, pairs_eff),
+        pair_records=await u32(vals, pairs_eff),
+        image=image,
+    )

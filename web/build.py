@@ -1,0 +1,113 @@
+"""Build the web viewer into ``web/build/`` (never committed).
+
+    python web/build.py                 # Pyodide from npm, served from the same origin
+    python web/build.py --cdn URL       # load Pyodide from URL instead (no npm needed)
+
+Steps: ``npm install pyodide@PYODIDE_RANGE`` into ``web/node_modules`` (a cache),
+copy the runtime files into ``build/pyodide/``, build a pure-Python wheel of this
+repository (the shaders are package data) into ``build/``, copy the page files and
+write ``build/config.json`` telling the page where Pyodide and the wheel are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+PYODIDE_RANGE = "~0.29.5"  # Python 3.13 in the browser
+PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v0.29.5/full/"  # same version as the range
+RUNTIME_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.js",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+PAGE_SUFFIXES = (".html", ".js", ".css")
+
+WEB = Path(__file__).resolve().parent
+ROOT = WEB.parent
+
+
+def npm_pyodide(cache: Path) -> Path:
+    """Install the pinned pyodide npm package under ``cache/node_modules`` (reused if there)."""
+    pkg = cache / "node_modules" / "pyodide"
+    if not (pkg / "pyodide.asm.wasm").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        npm = shutil.which("npm")
+        if npm is None:
+            raise SystemExit("web/build.py: npm not found; install Node.js or use --cdn")
+        cmd = [npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund"]
+        cmd += ["--prefix", str(cache), f"pyodide@{PYODIDE_RANGE}"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    return pkg
+
+
+def build_wheel(out: Path) -> Path:
+    """``pip wheel --no-deps`` of a clean copy of the repo (keeps the tree free of build/)."""
+    with tempfile.TemporaryDirectory(prefix="splatrender-wheel-") as tmp:
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            if (ROOT / name).is_file():
+                shutil.copy2(ROOT / name, src / name)
+        if not (src / "README.md").exists():
+            (src / "README.md").write_text("splatrender\n")
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        shutil.copytree(ROOT / "splatrender", src / "splatrender", ignore=ignore)
+        wheels = Path(tmp) / "wheels"
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-deps"]
+        cmd += ["--quiet", "-w", str(wheels), str(src)]
+        subprocess.run(cmd, check=True)
+        (whl,) = wheels.glob("splatrender-*.whl")
+        for old in out.glob("splatrender-*.whl"):
+            old.unlink()
+        return Path(shutil.copy2(whl, out / whl.name))
+
+
+def build(out: Path = WEB / "build", cdn: str | None = None, cache: Path | None = None) -> Path:
+    """Build the viewer into ``out``; returns ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    if cdn:
+        pyodide_url = cdn if cdn.endswith("/") else cdn + "/"
+        version = ""
+    else:
+        pkg = npm_pyodide(cache or WEB)
+        version = json.loads((pkg / "package.json").read_text())["version"]
+        dest = out / "pyodide"
+        dest.mkdir(exist_ok=True)
+        for name in RUNTIME_FILES:
+            shutil.copy2(pkg / name, dest / name)
+        pyodide_url = "pyodide/"
+    wheel = build_wheel(out)
+    for f in WEB.iterdir():
+        if f.is_file() and f.suffix in PAGE_SUFFIXES:
+            shutil.copy2(f, out / f.name)
+    config = {"pyodide": pyodide_url, "pyodideVersion": version, "wheel": wheel.name}
+    (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=WEB / "build", help="output folder")
+    p.add_argument(
+        "--cdn",
+        nargs="?",
+        const=PYODIDE_CDN,
+        help="load Pyodide from this URL (default: jsDelivr) instead of bundling it",
+    )
+    p.add_argument("--cache", type=Path, help="npm --prefix folder (default web/)")
+    args = p.parse_args(argv)
+    out = build(args.out, args.cdn, args.cache)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,488 @@
+// <splat-viewer>: an embeddable Gaussian-splat viewer. The rendering is splatrender's
+// Python core running in Pyodide, driving the browser's WebGPU; this file owns the
+// element, the input (mouse, touch, keyboard), the orbit camera and the frame loop.
+//
+//   <script type="module" src="splat-viewer.js"></script>
+//   <splat-viewer src="scene.splat" background="#202020" budget="500000"></splat-viewer>
+//
+// Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's frame),
+// fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
+// controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
+// (render resolution cap in device pixels per CSS pixel, default 2; lower is faster).
+// API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(),
+// ready (a promise of the booted element).
+// Events: progress {stage, fraction}, load {count, ...}, error {message}, frame {ms}.
+
+const HERE = new URL(".", import.meta.url);
+
+/** A failure the user caused or can fix (bad file, no WebGPU): shown, not logged as a bug. */
+class UserError extends Error {}
+let runtime = null; // one Pyodide for every element on the page
+
+async function fetchConfig() {
+  const r = await fetch(new URL("config.json", HERE));
+  if (!r.ok) throw new Error(`viewer build is missing config.json (HTTP ${r.status})`);
+  return r.json();
+}
+
+/** Boot Pyodide once and install the splatrender wheel; resolves to the Pyodide API. */
+export function bootPython(onProgress = () => {}) {
+  if (!runtime) runtime = boot(onProgress);
+  return runtime;
+}
+
+async function boot(onProgress) {
+  onProgress("config", 0.02);
+  const cfg = await fetchConfig();
+  const base = new URL(cfg.pyodide, HERE).href;
+  onProgress("python", 0.05);
+  const { loadPyodide } = await import(base + "pyodide.mjs");
+  const py = await loadPyodide({ indexURL: base });
+  onProgress("wheel", 0.45);
+  const whl = await fetch(new URL(cfg.wheel, HERE));
+  if (!whl.ok) throw new Error(`cannot fetch ${cfg.wheel} (HTTP ${whl.status})`);
+  const site = py.runPython("import sysconfig; sysconfig.get_path('purelib')");
+  py.unpackArchive(await whl.arrayBuffer(), "wheel", { extractDir: site });
+  onProgress("modules", 0.5);
+  py.pyimport("splatrender.web.app");
+  return py;
+}
+
+/** Fetch a URL as bytes, reporting progress(fraction) as the body arrives. */
+async function fetchBytes(url, progress) {
+  const r = await fetch(url);
+  if (!r.ok) throw new UserError(`cannot fetch ${url}: HTTP ${r.status}`);
+  const total = Number(r.headers.get("content-length")) || 0;
+  if (!r.body || !total) return new Uint8Array(await r.arrayBuffer());
+  const out = new Uint8Array(total);
+  const reader = r.body.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (n + value.length > out.length) throw new UserError(`${url}: longer than its Content-Length`);
+    out.set(value, n);
+    n += value.length;
+    progress(n / total);
+  }
+  return n === total ? out : out.subarray(0, n);
+}
+
+function parseVec(text) {
+  const v = String(text).split(/[\s,]+/).filter(Boolean).map(Number);
+  return v.length === 3 && v.every(Number.isFinite) ? v : null;
+}
+
+function parseColor(text) {
+  if (!text) return [0, 0, 0];
+  const t = text.trim();
+  if (/^#[0-9a-f]{6}$/i.test(t)) {
+    return [1, 3, 5].map((i) => parseInt(t.slice(i, i + 2), 16) / 255);
+  }
+  return parseVec(t) || [0, 0, 0];
+}
+
+// Orbit camera in a y-up "canonical" space; RDF scenes (y down, z forward) map to it by
+// the 180-degree turn about x, (x, y, z) -> (x, -y, -z), which is its own inverse.
+const flipFor = (frame) => (frame === "RDF" ? [1, -1, -1] : [1, 1, 1]);
+const mul = (a, s) => a.map((v, i) => v * s[i]);
+const sub = (a, b) => a.map((v, i) => v - b[i]);
+const add = (a, b) => a.map((v, i) => v + b[i]);
+const scale = (a, k) => a.map((v) => v * k);
+const len = (a) => Math.hypot(...a);
+const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+
+class Orbit {
+  constructor() {
+    this.frame = "RUB";
+    this.target = [0, 0, 0];
+    this.dist = 5;
+    this.yaw = 0;
+    this.pitch = 0.35;
+    this.fov = 50;
+  }
+  setEyeTarget(eye, target) {
+    const f = flipFor(this.frame);
+    const d = mul(sub(eye, target), f);
+    this.target = target.slice();
+    this.dist = Math.max(1e-6, len(d));
+    this.pitch = Math.asin(Math.max(-1, Math.min(1, d[1] / this.dist)));
+    this.yaw = Math.atan2(d[0], d[2]);
+  }
+  eye() {
+    const c = Math.cos(this.pitch);
+    const d = [c * Math.sin(this.yaw), Math.sin(this.pitch), c * Math.cos(this.yaw)];
+    return add(this.target, mul(scale(d, this.dist), flipFor(this.frame)));
+  }
+  up() {
+    return mul([0, 1, 0], flipFor(this.frame));
+  }
+  rotate(dx, dy) {
+    this.yaw -= dx;
+    this.pitch = Math.max(-1.55, Math.min(1.55, this.pitch + dy));
+  }
+  dolly(factor) {
+    this.dist = Math.max(1e-4, this.dist * factor);
+  }
+  /** Move the target by (dx, dy) pixels on a viewport `height` pixels tall. */
+  pan(dx, dy, height) {
+    const perPixel = (2 * this.dist * Math.tan((this.fov * Math.PI) / 360)) / height;
+    const fwd = sub(this.target, this.eye());
+    const right = cross(fwd, this.up());
+    const r = scale(right, 1 / (len(right) || 1));
+    const u = cross(r, scale(fwd, 1 / (len(fwd) || 1)));
+    this.target = add(this.target, add(scale(r, -dx * perPixel), scale(u, dy * perPixel)));
+  }
+  /** Walk the orbit centre along the view direction by `forward` tenths of the distance. */
+  move(forward) {
+    const fwd = sub(this.target, this.eye());
+    this.target = add(this.target, scale(fwd, (forward / (len(fwd) || 1)) * this.dist * 0.1));
+  }
+}
+
+const STYLE = `
+:host { display: block; position: relative; width: 100%; height: 400px; background: #000;
+  overflow: hidden; contain: strict; outline: none; }
+canvas { display: block; width: 100%; height: 100%; touch-action: none; }
+.overlay { position: absolute; inset: 0; display: flex; flex-direction: column; gap: 8px;
+  align-items: center; justify-content: center; color: #ddd; font: 14px system-ui, sans-serif;
+  pointer-events: none; text-align: center; padding: 16px; box-sizing: border-box; }
+.bar { width: min(320px, 70%); height: 6px; background: #333; border-radius: 3px; overflow: hidden; }
+.fill { height: 100%; width: 0; background: #4a9eff; transition: width 0.15s; }
+.message { max-width: 36em; }
+.hidden { display: none; }
+`;
+
+export class SplatViewer extends HTMLElement {
+  static get observedAttributes() {
+    return ["src", "camera", "fov", "background", "budget", "controls", "mode", "max-pixel-ratio"];
+  }
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: "open" });
+    root.innerHTML = `<style>${STYLE}</style><canvas part="canvas"></canvas>
+      <div class="overlay" part="overlay"><div class="message"></div>
+      <div class="bar"><div class="fill"></div></div></div>`;
+    this.canvas = root.querySelector("canvas");
+    this.overlay = root.querySelector(".overlay");
+    this.messageEl = root.querySelector(".message");
+    this.fillEl = root.querySelector(".fill");
+    this.orbit = new Orbit();
+    this.app = null;
+    this.info = null;
+    this.dirty = false;
+    this.busy = false;
+    this.pointers = new Map();
+    this.lastFrameMs = 0;
+    this._loadSeq = 0;
+    this._home = null;
+    this.ready = new Promise((res, rej) => {
+      this._ready = res;
+      this._readyFail = rej;
+    });
+    this.ready.catch(() => {}); // reported through the error event
+  }
+
+  connectedCallback() {
+    if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
+    if (this._started) return;
+    this._started = true;
+    this._bindInput();
+    this._resizeObserver = new ResizeObserver(() => this._resize());
+    this._resizeObserver.observe(this);
+    this._start();
+  }
+
+  disconnectedCallback() {
+    cancelAnimationFrame(this._raf);
+    this._raf = 0;
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (!this.app || old === value) return;
+    if (name === "src" && value) this.load(value);
+    else if (name === "camera" || name === "fov") this._applyCameraAttr();
+    else if (name === "budget") this.app.set_budget(Number(value) || 0);
+    else if (name === "max-pixel-ratio") this._resize();
+    this._redraw();
+  }
+
+  // -- public API ---------------------------------------------------------------
+  /** Load a scene from a URL; resolves to its info, rejects (and fires error) on failure. */
+  async load(url) {
+    const seq = ++this._loadSeq;
+    try {
+      await this.ready;
+      this._progress("download", 0.6);
+      const bytes = await fetchBytes(url, (f) => this._progress("download", 0.6 + 0.3 * f));
+      if (seq !== this._loadSeq) return null; // a newer load() started
+      this._progress("decode", 0.92);
+      const u = new URL(url, location.href); // a #fragment names blob: URLs
+      const name = (u.hash ? decodeURIComponent(u.hash.slice(1)) : u.pathname.split("/").pop()) || String(url);
+      const info = JSON.parse(await this.app.load(name, bytes));
+      if (info.error) throw new UserError(info.error);
+      this.info = info;
+      this.orbit.frame = info.frame;
+      this.orbit.setEyeTarget(info.eye, info.target);
+      this._applyCameraAttr();
+      this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
+      this._progress("ready", 1);
+      this._showOverlay(null);
+      this._redraw();
+      await this.drawn();
+      this.dispatchEvent(new CustomEvent("load", { detail: info }));
+      return info;
+    } catch (e) {
+      this._fail(e, Boolean(this.info));
+      throw e;
+    }
+  }
+
+  setCamera({ eye, target, up, fov } = {}) {
+    if (fov) this.orbit.fov = Number(fov);
+    if (eye && target) this.orbit.setEyeTarget(eye, target);
+    else if (target) this.orbit.target = target.slice();
+    void up; // the orbit keeps the scene's up axis
+    this._redraw();
+  }
+
+  getCamera() {
+    return { eye: this.orbit.eye(), target: this.orbit.target.slice(), up: this.orbit.up(), fov: this.orbit.fov };
+  }
+
+  resetCamera() {
+    if (this._home) this.setCamera(this._home);
+  }
+
+  // -- boot -----------------------------------------------------------------------
+  async _start() {
+    if (!navigator.gpu) {
+      this._fail(new UserError("This browser does not support WebGPU, which this viewer needs. " +
+        "Try a recent Chrome, Edge or Safari."), false);
+      this._readyFail(new Error("no WebGPU"));
+      return;
+    }
+    try {
+      this._showOverlay("Starting…");
+      const py = await bootPython((stage, f) => this._progress(stage, f));
+      this._progress("gpu", 0.55);
+      this._resize();
+      const mod = py.pyimport("splatrender.web.app");
+      this.app = await mod.ViewerApp.create(this.canvas, this.getAttribute("mode") || "classic");
+      this.app.set_budget(Number(this.getAttribute("budget")) || 0);
+      this._sendView();
+      this._ready(this);
+      this._loop();
+    } catch (e) {
+      this._fail(e, false);
+      this._readyFail(e);
+      return;
+    }
+    const src = this.getAttribute("src");
+    if (src) this.load(src).catch(() => {});
+    else this._showOverlay(null);
+  }
+
+  // -- frames ---------------------------------------------------------------------
+  _redraw() {
+    this.dirty = true;
+  }
+
+  _sendView() {
+    if (!this.app) return;
+    const view = { eye: this.orbit.eye(), target: this.orbit.target, up: this.orbit.up(), fov: this.orbit.fov };
+    view.background = parseColor(this.getAttribute("background"));
+    this.app.set_view(JSON.stringify(view));
+  }
+
+  _loop() {
+    const tick = () => {
+      this._raf = requestAnimationFrame(tick);
+      if (this.dirty && !this.busy && this.info) this._renderFrame();
+    };
+    this._raf = requestAnimationFrame(tick);
+  }
+
+  async _renderFrame() {
+    this.busy = true;
+    this.dirty = false;
+    try {
+      this._sendView();
+      const r = JSON.parse(await this.app.frame());
+      if (r.error) throw new UserError(r.error);
+      if (r.redraw) this.dirty = true;
+      this.lastFrameMs = r.ms;
+      this.dispatchEvent(new CustomEvent("frame", { detail: r }));
+    } catch (e) {
+      this._fail(e, true);
+    } finally {
+      this.busy = false;
+      const waiters = this._frameWaiters || [];
+      this._frameWaiters = [];
+      if (!this.dirty) waiters.forEach((w) => w());
+      else this._frameWaiters = waiters;
+    }
+  }
+
+  /** Resolves once the current view has been drawn. */
+  drawn() {
+    if (!this.dirty && !this.busy) return Promise.resolve();
+    return new Promise((res) => (this._frameWaiters = [...(this._frameWaiters || []), res]));
+  }
+
+  _resize() {
+    const ratio = Math.min(window.devicePixelRatio || 1, Number(this.getAttribute("max-pixel-ratio")) || 2);
+    const w = Math.max(1, Math.round(this.clientWidth * ratio));
+    const h = Math.max(1, Math.round(this.clientHeight * ratio));
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+      this._redraw();
+    }
+  }
+
+  _applyCameraAttr() {
+    const fov = Number(this.getAttribute("fov"));
+    if (fov > 0) this.orbit.fov = fov;
+    const cam = this.getAttribute("camera");
+    if (cam) {
+      const nums = cam.split(/[\s,;]+/).filter(Boolean).map(Number);
+      if (nums.length === 6 && nums.every(Number.isFinite)) {
+        this.orbit.setEyeTarget(nums.slice(0, 3), nums.slice(3, 6));
+      }
+    }
+  }
+
+  // -- progress and errors ----------------------------------------------------------
+  _progress(stage, fraction) {
+    this.fillEl.style.width = `${Math.round(fraction * 100)}%`;
+    if (fraction < 1) this._showOverlay(this._stageText(stage), true);
+    this.dispatchEvent(new CustomEvent("progress", { detail: { stage, fraction } }));
+  }
+
+  _stageText(stage) {
+    return { config: "Starting…", python: "Loading the Python runtime…", wheel: "Installing splatrender…",
+      modules: "Loading modules…", gpu: "Opening the GPU…", download: "Downloading the scene…",
+      decode: "Decoding the scene…" }[stage] || "Loading…";
+  }
+
+  _showOverlay(text, bar = false) {
+    this.overlay.classList.toggle("hidden", text === null);
+    if (text !== null) this.messageEl.textContent = text;
+    this.fillEl.parentElement.classList.toggle("hidden", !bar);
+  }
+
+  _fail(error, keepScene) {
+    const message = error && error.message ? error.message.trim().split("\n").pop() : String(error);
+    // Expected failures (bad files, no WebGPU) come back as messages; anything thrown
+    // is a bug and goes to the console with its full Python traceback.
+    if (!(error instanceof UserError)) console.error(error);
+    if (keepScene) {
+      this._showOverlay(null);
+      this._toast(message);
+    } else {
+      this._showOverlay(message);
+    }
+    this.dispatchEvent(new CustomEvent("error", { detail: { message } }));
+  }
+
+  _toast(message) {
+    let t = this.shadowRoot.querySelector(".toast");
+    if (!t) {
+      t = document.createElement("div");
+      t.className = "toast";
+      t.setAttribute("part", "error");
+      t.style.cssText = "position:absolute;left:8px;right:8px;bottom:8px;padding:8px;" +
+        "background:#5a1d1d;color:#fff;font:13px system-ui,sans-serif;border-radius:4px;";
+      this.shadowRoot.appendChild(t);
+    }
+    t.textContent = message;
+    clearTimeout(this._toastTimer);
+    this._toastTimer = setTimeout(() => t.remove(), 8000);
+  }
+
+  // -- input ------------------------------------------------------------------------
+  _controlsOn() {
+    return (this.getAttribute("controls") || "orbit") !== "none";
+  }
+
+  _bindInput() {
+    const c = this.canvas;
+    c.addEventListener("contextmenu", (e) => e.preventDefault());
+    c.addEventListener("pointerdown", (e) => {
+      if (!this._controlsOn()) return;
+      c.setPointerCapture(e.pointerId);
+      this.pointers.set(e.pointerId, { x: e.clientX, y: e.clientY, button: e.button, shift: e.shiftKey });
+      this.focus({ preventScroll: true });
+    });
+    const end = (e) => this.pointers.delete(e.pointerId);
+    c.addEventListener("pointerup", end);
+    c.addEventListener("pointercancel", end);
+    c.addEventListener("pointermove", (e) => this._pointerMove(e));
+    c.addEventListener("wheel", (e) => {
+      if (!this._controlsOn()) return;
+      e.preventDefault();
+      this.orbit.dolly(Math.exp(e.deltaY * 0.001));
+      this._redraw();
+    }, { passive: false });
+    this.addEventListener("keydown", (e) => this._key(e));
+  }
+
+  _pointerMove(e) {
+    const p = this.pointers.get(e.pointerId);
+    if (!p) return;
+    const h = this.clientHeight || 1;
+    if (this.pointers.size === 1) {
+      const dx = e.clientX - p.x;
+      const dy = e.clientY - p.y;
+      if (p.button === 2 || p.button === 1 || p.shift) this.orbit.pan(dx, dy, h);
+      else this.orbit.rotate((dx / h) * Math.PI, (dy / h) * Math.PI);
+      p.x = e.clientX;
+      p.y = e.clientY;
+    } else if (this.pointers.size === 2) {
+      const [a, b] = [...this.pointers.values()];
+      const before = { d: Math.hypot(a.x - b.x, a.y - b.y), mx: (a.x + b.x) / 2, my: (a.y + b.y) / 2 };
+      p.x = e.clientX;
+      p.y = e.clientY;
+      const after = { d: Math.hypot(a.x - b.x, a.y - b.y), mx: (a.x + b.x) / 2, my: (a.y + b.y) / 2 };
+      if (before.d > 1 && after.d > 1) this.orbit.dolly(before.d / after.d);
+      this.orbit.pan(after.mx - before.mx, after.my - before.my, h);
+    } else {
+      p.x = e.clientX;
+      p.y = e.clientY;
+      return;
+    }
+    this._redraw();
+  }
+
+  _key(e) {
+    if (!this._controlsOn()) return;
+    const step = 0.05;
+    const h = this.clientHeight || 1;
+    const k = e.key.toLowerCase();
+    const actions = {
+      arrowleft: () => this.orbit.rotate(-step, 0),
+      arrowright: () => this.orbit.rotate(step, 0),
+      arrowup: () => this.orbit.rotate(0, step),
+      arrowdown: () => this.orbit.rotate(0, -step),
+      w: () => this.orbit.move(1),
+      s: () => this.orbit.move(-1),
+      a: () => this.orbit.pan(20, 0, h),
+      d: () => this.orbit.pan(-20, 0, h),
+      q: () => this.orbit.pan(0, -20, h),
+      e: () => this.orbit.pan(0, 20, h),
+      "+": () => this.orbit.dolly(0.9),
+      "=": () => this.orbit.dolly(0.9),
+      "-": () => this.orbit.dolly(1.1),
+      r: () => this.resetCamera(),
+    };
+    const act = actions[k];
+    if (!act) return;
+    e.preventDefault();
+    act();
+    this._redraw();
+  }
+}
+
+if (!customElements.get("splat-viewer")) customElements.define("splat-viewer", SplatViewer);
