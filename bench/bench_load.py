@@ -77,6 +77,7 @@ def generate(work: Path, n: int, st: Path | None, sog: bool) -> list[Path]:
     s = None
     targets = [
         (ply, "ply", {}),
+        (work / f"synthetic_{tag}.sh0.ply", "ply0", {}),
         (work / f"synthetic_{tag}.v3.spz", "spz", {"version": 3}),
         (work / f"synthetic_{tag}.v4.spz", "spz", {"version": 4}),
         (work / f"synthetic_{tag}.splat", "splat", {}),
@@ -85,7 +86,8 @@ def generate(work: Path, n: int, st: Path | None, sog: bool) -> list[Path]:
         if not path.exists():
             s = s if s is not None else synthetic(n)
             print(f"writing {path.name}", file=sys.stderr)
-            save(s if fmt != "splat" else s.with_sh_degree(0), path, fmt, **opts)
+            flat = fmt in ("splat", "ply0")  # SH degree 0 (Spark's 68 MB PLY case)
+            save(s.with_sh_degree(0) if flat else s, path, fmt.rstrip("0"), **opts)
         outs.append(path)
     if st is not None and st.exists():
         env = dict(

@@ -25,6 +25,7 @@ def add_parser(sub) -> None:
         help="also render with the float64 reference and print PSNR (slow on big scenes)",
     )
     p.add_argument("--timing", action="store_true", help="print per-stage GPU times")
+    p.add_argument("--budget", type=int, help="splat budget for a LOD set (default: desktop)")
     p.set_defaults(run=run)
 
 
@@ -66,15 +67,6 @@ def choose_camera(args: argparse.Namespace, scene):
     )
 
 
-def load_scene_data(path: str):
-    """Read any scene file and pack it for the GPU (native: numpy readers)."""
-    from ..formats import load
-    from ..formats.gpu_pack import to_scene_data
-
-    splats = load(path)
-    return splats, to_scene_data(splats, name=Path(path).name)
-
-
 def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
     from PIL import Image
 
@@ -84,29 +76,37 @@ def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
 async def render_file(args: argparse.Namespace) -> Path:
     from ..gpu import request_device
     from ..render.renderer import Renderer
+    from ._scene import open_scene
 
-    splats, scene = load_scene_data(args.scene)
-    camera = choose_camera(args, scene)
     device = await request_device(getattr(args, "adapter", None))
     renderer = Renderer(device, mode=args.mode)
-    renderer.set_scene(scene)
-    timing = getattr(args, "timing", False)
-    if timing:
-        await renderer.render(camera, args.background)  # warm-up: pipelines, buffer sizes
-        device.begin_timing()
-    stats = await renderer.render(camera, args.background)
-    out = Path(args.output or Path(args.scene.rstrip("/")).name.split(".")[0] + ".png")
-    write_png(out, await renderer.read_rgba8(), camera.width, camera.height)
-    print(
-        f"{out}: {camera.width}x{camera.height}, {stats.visible:,} of {scene.count:,} splats "
-        f"visible, adapter {device.info.describe()}"
-    )
-    if timing:
-        stages = await device.end_timing()
-        label = "GPU ms" if stages else "no timestamp queries on this adapter"
-        print(f"{label}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
-    if getattr(args, "check", False):
-        _check(splats, camera, args, await renderer.read_rgba8())
+    scene = await open_scene(args.scene, renderer, budget=getattr(args, "budget", None))
+    try:
+        camera = choose_camera(args, scene)
+        await scene.prepare(camera)
+        timing = getattr(args, "timing", False)
+        if timing:
+            await renderer.render(camera, args.background)  # warm-up: pipelines, buffers
+            device.begin_timing()
+        stats = await renderer.render(camera, args.background)
+        out = Path(args.output or Path(args.scene.rstrip("/")).name.split(".")[0] + ".png")
+        rgba = await renderer.read_rgba8()
+        write_png(out, rgba, camera.width, camera.height)
+        print(
+            f"{out}: {camera.width}x{camera.height}, {stats.visible:,} of {stats.splats:,} "
+            f"splats drawn, adapter {device.info.describe()}"
+        )
+        if timing:
+            stages = await device.end_timing()
+            label = "GPU ms" if stages else "no timestamp queries on this adapter"
+            print(f"{label}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+        if getattr(args, "check", False):
+            if scene.splats is None:
+                print("--check compares plain scenes only; skipped for a LOD set")
+            else:
+                _check(scene.splats, camera, args, rgba)
+    finally:
+        await scene.close()
     return out
 
 

@@ -24,6 +24,11 @@ CHUNK_PROPS = ("min_x", "min_y", "min_z", "max_x", "max_y", "max_z",
                "max_scale_x", "max_scale_y", "max_scale_z")  # fmt: skip
 COLOR_PROPS = ("min_r", "min_g", "min_b", "max_r", "max_g", "max_b")
 PACKED = ("packed_position", "packed_rotation", "packed_scale", "packed_color")
+# SH byte -> value: 0 and 255 are the ends, others bucket centres, over [-4, 4]
+_Q = np.arange(256, dtype=np.float64)
+SH_LUT = ((np.where(_Q == 0, 0.0, np.where(_Q == 255, 1.0, (_Q + 0.5) / 256)) - 0.5) * 8).astype(
+    np.float32
+)
 
 
 def read(src: Source, **_: object) -> Splats:
@@ -72,9 +77,13 @@ def read(src: Source, **_: object) -> Splats:
         if she.count != n or m not in (9, 24, 45):
             raise FormatError(src.name, f"compressed PLY 'sh' element is {she.count}x{m}")
         degree = {9: 1, 24: 2, 45: 3}[m]
-        q = np.stack([els["sh"][f"f_rest_{i}"] for i in range(m)], 1).astype(np.float32)
-        norm = np.where(q == 0, 0.0, np.where(q == 255, 1.0, (q + 0.5) / 256.0))
-        rest = ((norm - 0.5) * 8.0).astype(np.float32)
+        sha = els["sh"]
+        names = [f"f_rest_{i}" for i in range(m)]
+        if list(sha.dtype.names) == names and sha.dtype.itemsize == m:
+            q = sha.view(np.uint8).reshape(n, m)  # packed uint8 rows
+        else:
+            q = np.stack([sha[k] for k in names], 1).astype(np.uint8)
+        rest = SH_LUT[q]
     k = sh_coeffs(degree)
     sh = np.zeros((n, k, 3), np.float32)
     sh[:, 0] = rgb_to_dc(rgb)

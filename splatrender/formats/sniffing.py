@@ -44,8 +44,8 @@ def sniff(data: bytes, ext: str = "") -> str:
             return KSPLAT
     if ext == ".ksplat":
         return KSPLAT
-    if ext == ".splat" or (len(data) % 32 == 0 and len(data) > 0 and ext in ("", ".bin")):
-        return SPLAT
+    if ext == ".splat" or (len(data) % 32 == 0 and len(data) > 0):
+        return SPLAT  # no header at all: whole 32-byte records and nothing else matched
     raise FormatError("", f"unrecognised scene format (first bytes {head[:8]!r})")
 
 

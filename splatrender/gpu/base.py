@@ -150,6 +150,10 @@ class Device(abc.ABC):
         """Compile WGSL source into a compute pipeline with an automatic layout."""
 
     @abc.abstractmethod
+    def validate_shader(self, source: str, label: str = "") -> None:
+        """Compile WGSL without building a pipeline; raises GPUError if it is invalid."""
+
+    @abc.abstractmethod
     def bind_group(
         self,
         pipeline: Pipeline,

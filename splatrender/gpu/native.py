@@ -132,11 +132,10 @@ class NativeDevice(Device):
         self.features = frozenset(feats)
         self._pipelines: dict[tuple[str, str], Pipeline] = {}
         self._timing: _Timing | None = None
-        self._staging: dict[int, wgpu.GPUBuffer] = {}
+        self._fence: Buffer | None = None
 
     @classmethod
     async def create(cls, power_preference: str = "high-performance", adapter: str | None = None):
-        os.environ.setdefault("XDG_RUNTIME_DIR", _runtime_dir())
         chosen = None
         if adapter:
             for a in wgpu.gpu.enumerate_adapters_sync():
@@ -208,6 +207,12 @@ class NativeDevice(Device):
         self._pipelines[key] = p
         return p
 
+    def validate_shader(self, source, label=""):
+        try:
+            self.handle.create_shader_module(code=source, label=label)
+        except Exception as e:
+            raise GPUError(f"shader {label!r} rejected: {e}") from e
+
     def bind_group(self, pipeline, index, bindings, label=""):
         entries = []
         bufs = []
@@ -246,7 +251,11 @@ class NativeDevice(Device):
         return data
 
     async def done(self):
-        await self.handle.queue.on_submitted_work_done_async()
+        # wgpu-py 0.32's on_submitted_work_done_async passes a callback of the wrong
+        # C type; mapping a buffer after the submitted work waits for it just as well.
+        if self._fence is None:
+            self._fence = self.create_buffer(16, ["storage", "copy_src"], "fence")
+        await self.read_buffer(self._fence, 0, 4)
 
     # -- timing ------------------------------------------------------------------
     def begin_timing(self):
@@ -280,10 +289,14 @@ class NativeDevice(Device):
 
 
 def _runtime_dir() -> str:
-    # lavapipe warns on every start when XDG_RUNTIME_DIR is unset.
     path = os.path.join("/tmp", f"splatrender-xdg-{os.getuid()}")
     os.makedirs(path, mode=0o700, exist_ok=True)
     return path
+
+
+# lavapipe prints an error on every adapter query when XDG_RUNTIME_DIR is unset.
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    os.environ["XDG_RUNTIME_DIR"] = _runtime_dir()
 
 
 async def enumerate_adapters() -> list[AdapterInfo]:

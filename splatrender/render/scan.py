@@ -1,7 +1,7 @@
 """ExclusiveScan: GPU in-place exclusive prefix sum of u32 over a GPU-side count.
 
-Reduce-then-scan over as many levels as ``capacity`` needs (blocks of ``BLOCK`` items; two
-levels reach 1M items, three reach 1G), every dispatch sized on the GPU (indirect) and
+Reduce-then-scan over as many levels as ``capacity`` needs (blocks of ``BLOCK`` = 1024
+items: one reduce level covers 1M items, two cover 1G), every dispatch sized on the GPU and
 split into 2D grids past the per-dimension workgroup limit. No decoupled look-back and no
 spin waits, so it is safe on every WebGPU implementation.
 """

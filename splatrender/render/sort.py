@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from splatrender.errors import RenderError
 from splatrender.gpu import (
+    COPY_DST,
     COPY_SRC,
     INDIRECT,
     STORAGE,
+    UNIFORM,
     Binding,
     Buffer,
     ComputePass,
@@ -55,8 +57,8 @@ class RadixSort:
                 f"sort capacity {capacity} exceeds this adapter's largest storage binding "
                 f"({device.max_storage_elements(4)} u32)"
             )
-        if radix_bits not in (1, 2, 4, 8):
-            raise ValueError(f"radix_bits must be 1, 2, 4 or 8, got {radix_bits}")
+        if radix_bits not in (4, 8):
+            raise ValueError(f"radix_bits must be 4 or 8, got {radix_bits}")
         if workgroup % 32 or not 32 <= workgroup <= device.limits.max_invocations_per_workgroup:
             raise ValueError(f"workgroup must be a multiple of 32 within limits, got {workgroup}")
         # scatter's workgroup memory: two mask sets (RADIX x WG bits) + RADIX offsets
@@ -96,7 +98,7 @@ class RadixSort:
         self.values_tmp = device.create_buffer(size, [STORAGE, COPY_SRC], f"{label}-values-tmp")
         max_passes = -(-32 // radix_bits)
         self.pass_params = device.create_buffer(
-            BINDING_ALIGN * max_passes, ["uniform", "copy_dst"], f"{label}-shifts"
+            BINDING_ALIGN * max_passes, [UNIFORM, COPY_DST], f"{label}-shifts"
         )
         for p in range(max_passes):
             device.write_buffer(
@@ -129,6 +131,8 @@ class RadixSort:
     ) -> tuple[Buffer, Buffer]:
         """Like :meth:`encode`, inside the caller's compute pass."""
         passes = self.passes(key_bits)
+        if keys is values:
+            raise ValueError("keys and values must be different buffers")
         dev, p = self.device, self.pipes
         win, word = word_window(count)
         cap = min(self.capacity, keys.size // 4, values.size // 4)
@@ -156,9 +160,9 @@ class RadixSort:
         for i in range(-(-32 // self.radix_bits)):
             (ki, vi), (ko, vo) = pair[i % 2], pair[(i + 1) % 2]
             shift = Binding(self.pass_params, i * BINDING_ALIGN, 16)
-            hist = dev.bind_group(p["histogram"], 0, [self.meta, shift, ki, self.table])
+            hist = dev.bind_group(p["histogram"], 0, [self.meta, shift, ki, self.table], self.label)
             scatter = dev.bind_group(
-                p["scatter"], 0, [self.meta, shift, ki, self.table, vi, ko, vo]
+                p["scatter"], 0, [self.meta, shift, ki, self.table, vi, ko, vo], self.label
             )
             out.append((hist, scatter))
         return out

@@ -50,6 +50,7 @@ struct TotalParams {
 var<workgroup> lane: array<u32, WG>;
 var<workgroup> rake: array<u32, RAKE>;
 var<workgroup> wg_total: u32;
+var<workgroup> tile: array<u32, BLOCK>;
 
 // Exclusive scan of one value per thread across the workgroup (raking: 3 barriers).
 // The workgroup total is left in `wg_total`.
@@ -95,7 +96,7 @@ fn setup() {
     meta_out[LEVELS * META_STRIDE + 1u] = 0u;
 }
 
-// sums_out[g] = sum of block g of src.
+// sums_out[g] = sum of block g of src. Strided loads: coalesced on GPUs, vector on CPUs.
 @compute @workgroup_size(WG)
 fn reduce(
     @builtin(local_invocation_index) t: u32,
@@ -107,11 +108,11 @@ fn reduce(
     if g >= div_ceil(n, BLOCK) {
         return;
     }
-    let first = g * BLOCK + t * ITEMS;
+    let first = g * BLOCK + t;
     var acc = 0u;
     for (var i = 0u; i < ITEMS; i++) {
-        if first + i < n {
-            acc += src[first + i];
+        if first + i * WG < n {
+            acc += src[first + i * WG];
         }
     }
     workgroup_exclusive(t, acc);
@@ -120,7 +121,39 @@ fn reduce(
     }
 }
 
-// Exclusive scan of block g of data in place, plus the scanned sum of earlier blocks.
+// Exclusive scan of data[first .. first + BLOCK) (clipped to n) in place, plus `carry`.
+// Loads and stores are strided (coalesced); the tile in workgroup memory lets each thread
+// scan ITEMS consecutive items. Returns the block total (valid in every thread).
+fn scan_block(t: u32, first: u32, n: u32, carry: u32) {
+    for (var i = 0u; i < ITEMS; i++) {
+        let idx = first + i * WG + t;
+        var x = 0u;
+        if idx < n {
+            x = data[idx];
+        }
+        tile[i * WG + t] = x;
+    }
+    workgroupBarrier();
+    var acc = 0u;
+    for (var i = 0u; i < ITEMS; i++) {
+        let x = tile[t * ITEMS + i];
+        tile[t * ITEMS + i] = acc;
+        acc += x;
+    }
+    let offset = workgroup_exclusive(t, acc) + carry;
+    for (var i = 0u; i < ITEMS; i++) {
+        tile[t * ITEMS + i] += offset;
+    }
+    workgroupBarrier();
+    for (var i = 0u; i < ITEMS; i++) {
+        let idx = first + i * WG + t;
+        if idx < n {
+            data[idx] = tile[i * WG + t];
+        }
+    }
+}
+
+// Block g of data: exclusive scan in place plus the scanned sum of earlier blocks.
 @compute @workgroup_size(WG)
 fn scan_add(
     @builtin(local_invocation_index) t: u32,
@@ -132,46 +165,13 @@ fn scan_add(
     if g >= div_ceil(n, BLOCK) {
         return;
     }
-    let first = g * BLOCK + t * ITEMS;
-    var v: array<u32, ITEMS>;
-    var acc = 0u;
-    for (var i = 0u; i < ITEMS; i++) {
-        var x = 0u;
-        if first + i < n {
-            x = data[first + i];
-        }
-        v[i] = acc;
-        acc += x;
-    }
-    let offset = workgroup_exclusive(t, acc) + sums[g];
-    for (var i = 0u; i < ITEMS; i++) {
-        if first + i < n {
-            data[first + i] = v[i] + offset;
-        }
-    }
+    scan_block(t, g * BLOCK, n, sums[g]);
 }
 
 // The top level: one workgroup scans its <= BLOCK items and records the grand total.
 @compute @workgroup_size(WG)
 fn scan_top(@builtin(local_invocation_index) t: u32) {
-    let n = min(top_rec[0], BLOCK);
-    let first = t * ITEMS;
-    var v: array<u32, ITEMS>;
-    var acc = 0u;
-    for (var i = 0u; i < ITEMS; i++) {
-        var x = 0u;
-        if first + i < n {
-            x = data[first + i];
-        }
-        v[i] = acc;
-        acc += x;
-    }
-    let offset = workgroup_exclusive(t, acc);
-    for (var i = 0u; i < ITEMS; i++) {
-        if first + i < n {
-            data[first + i] = v[i] + offset;
-        }
-    }
+    scan_block(t, 0u, min(top_rec[0], BLOCK), 0u);
     if t == 0u {
         top_rec[1] = wg_total;
     }

@@ -203,7 +203,13 @@ def test_sog(splat_transform, work):
     # (x & 0xff on a float) rather than rounding, so up to one full step dv in log space,
     # i.e. |dx| <= (|x|+1) * (exp(dv) - 1)
     dv = (np.array(meta["means"]["maxs"]) - np.array(meta["means"]["mins"])) / 65535
-    within("means", got.means, src.means, (np.abs(src.means) + 1) * np.expm1(dv) * 1.001 + 1e-6)
+    # (+1% of a step and 1e-6 relative for float32 rounding of the decode)
+    within(
+        "means",
+        got.means,
+        src.means,
+        (np.abs(src.means) + 1) * np.expm1(dv * 1.01) + 1e-6 * np.abs(src.means),
+    )
 
     # scales and DC: each value becomes its nearest entry of a 256-entry codebook
     def nearest(cb, v):

@@ -85,3 +85,22 @@ def test_info_describes_quirks(scenes_dir):
     assert d["frame"] == "RUB" and d["sh_degree"] == 0
     assert any("255" in q for q in d["quirks"])
     json.dumps(d)
+
+
+def test_sniffing_and_headers_do_not_import_numpy():
+    """The browser runtime sniffs and parses headers without numpy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from splatrender.formats import sniff_bytes\n"
+        "from splatrender.formats import plyheader, _io\n"
+        "data = b'ply\\nformat binary_little_endian 1.0\\nelement vertex 1\\n"
+        "property float x\\nend_header\\n' + bytes(4)\n"
+        "assert sniff_bytes(data) == 'ply-pointcloud'\n"
+        "h = plyheader.parse_header(_io.Source(data, 'x'), data)\n"
+        "assert h.elements[0].count == 1\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -137,10 +137,21 @@ def test_count_clamped_to_buffers(device, run, rng, sorter):
     check(keys, values, k, v, 3000)
 
 
-def test_bad_key_bits(device, sorter):
+def test_count_clamped_to_capacity(device, run, rng, sorter):
+    keys = rng.integers(0, 2**32, 30_000, dtype=np.uint64).astype(np.uint32)
+    values = np.arange(30_000, dtype=np.uint32)
+    k, v = sort_on_gpu(device, run, sorter, keys, values, 25_000)
+    n = sorter.capacity
+    check(keys, values, k[:n], v[:n], n)
+
+
+def test_bad_arguments(device, sorter):
     for bits in (0, 33):
         with pytest.raises(ValueError):
             sorter.passes(bits)
+    buf = device.create_buffer(64, USAGE, "kv")
+    with pytest.raises(ValueError):
+        sorter.encode(device.encoder(), buf, buf, Binding(buf, 0), 32)
 
 
 @pytest.mark.parametrize("name", MY_SHADERS)

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from webtools import open_page, screenshot_rgb
+from webtools import open_page, screenshot_rgb, synthetic_splat
 
 pytestmark = [pytest.mark.browser, pytest.mark.gpu]
 
-PLY = "kacytran1122_try__point_cloud_iter7000.ply"
 PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def phone(browser, server):
-    # max-pixel-ratio 0.25 keeps SwiftShader's frames short (a 98x211 render, upscaled).
-    url = f"{server.url}index.html?ui=0&max-pixel-ratio=0.25&src=/scenes/shared/{PLY}"
+def phone(browser, server, scene_root):
+    # A small synthetic scene and max-pixel-ratio 0.25 (a 98x211 render, upscaled) keep
+    # SwiftShader's frames short.
+    (scene_root / "blobs.splat").write_bytes(synthetic_splat())
+    url = f"{server.url}index.html?ui=0&max-pixel-ratio=0.25&src=/scenes/local/blobs.splat"
     ctx, page, log = open_page(
         browser, url, viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=1
     )
@@ -45,7 +46,10 @@ def gesture(cdp, start: list[tuple[float, float]], end: list[tuple[float, float]
     touch(cdp, "touchStart", start)
     for s in range(1, steps + 1):
         t = s / steps
-        pts = [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for a, b in zip(start, end)]
+        pts = [
+            (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+            for a, b in zip(start, end, strict=True)
+        ]
         touch(cdp, "touchMove", pts)
     touch(cdp, "touchEnd", [])
 

@@ -106,3 +106,24 @@ def run_native(make_coro):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(lambda: asyncio.run(make_coro())).result()
+
+
+def synthetic_splat(n: int = 2000, seed: int = 1) -> bytes:
+    """A small antimatter15 ``.splat`` scene: coloured blobs on a lumpy shell, cheap to draw.
+
+    Colour follows position, so any camera move changes the picture.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    d = rng.normal(size=(n, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    pos = d * (1.0 + 0.3 * np.sin(4 * d[:, :1]))
+    rec = np.zeros(n, [("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)])
+    rec["pos"] = pos
+    rec["scale"] = rng.uniform(0.02, 0.06, size=(n, 3))
+    rec["rgba"][:, :3] = np.clip((d * 0.5 + 0.5) * 255, 0, 255)
+    rec["rgba"][:, 3] = 230
+    rec["rot"] = (128, 128, 128, 128)
+    rec["rot"][:, 0] = 255
+    return rec.tobytes()

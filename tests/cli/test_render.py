@@ -1,0 +1,75 @@
+"""`splatrender render`: real scenes to PNG, camera options, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from splatrender.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_scenes" / "playbot"
+
+
+def png(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255
+
+
+def test_renders_the_sample_scene_framed(tmp_path, capsys):
+    out = tmp_path / "s.png"
+    assert main(["render", str(SAMPLE), "-o", str(out), "--size", "96x64", "--check"]) == 0
+    img = png(out)
+    assert img.shape == (64, 96, 3)
+    # Framed: the robot covers a fair share of the frame, the border is background.
+    covered = (img.max(axis=2) > 0.05).mean()
+    assert 0.05 < covered < 0.9
+    assert img[0].max() < 0.05 and img[-1].max() < 0.05
+    text = capsys.readouterr().out
+    assert "125,000 of 125,000 splats" in text
+    psnr = float(text.split("PSNR ")[1].split(" dB")[0])
+    assert psnr >= 45
+
+
+def test_camera_options_and_background(tmp_path):
+    out = tmp_path / "a.png"
+    args = ["render", str(SAMPLE), "-o", str(out), "--size", "40x30", "--background", "1,0,0",
+            "--eye", "0,0.5,3", "--target", "0,-0.3,0", "--mode", "antialiased"]  # fmt: skip
+    assert main(args) == 0
+    img = png(out)
+    assert img.shape == (30, 40, 3)
+    assert img[0, 0].tolist() == [1.0, 0.0, 0.0]  # corner shows the background
+
+
+def test_inria_cameras_json(tmp_path, scenes_dir):
+    cams = [{"id": 0, "img_name": "a", "width": 64, "height": 48, "position": [0.0, 0.0, -4.0],
+             "rotation": np.eye(3).tolist(), "fx": 60.0, "fy": 60.0}]  # fmt: skip
+    (tmp_path / "cameras.json").write_text(json.dumps(cams))
+    out = tmp_path / "c.png"
+    scene = scenes_dir / "kacytran1122_try__point_cloud_iter7000.ply"
+    args = ["render", str(scene), "-o", str(out), "--cameras", str(tmp_path / "cameras.json")]
+    assert main(args) == 0
+    assert png(out).shape == (48, 64, 3)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"ply\nformat binary_little_endian 1.0\nelement vertex 4000000000\n", "bad.ply"),
+     (b"\x00" * 10, "bad.ply")],  # fmt: skip
+)
+def test_bad_scene_is_a_clear_error(tmp_path, capsys, content, message):
+    bad = tmp_path / "bad.ply"
+    bad.write_bytes(content)
+    assert main(["render", str(bad), "-o", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("splatrender: error:") and message in err
+
+
+def test_missing_file_and_bad_arguments(tmp_path, capsys):
+    assert main(["render", str(tmp_path / "nope.ply")]) == 2
+    assert "nope.ply" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["render", str(SAMPLE), "--size", "0x10"])
