@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,33 @@ def scenes_dir() -> Path:
     return SCENES
 
 
+class LoopThread:
+    """An asyncio loop on its own thread, shared by the whole session.
+
+    GPU objects made on it live for the session. It runs on a separate thread so
+    that a test running another loop in the main thread (Playwright's sync API keeps
+    one alive) cannot collide with it.
+    """
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro, timeout: float = 600):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 @pytest.fixture(scope="session")
 def event_loop_runner():
-    """One event loop for the whole session, so one GPU device can be shared."""
-    loop = asyncio.new_event_loop()
-    yield loop.run_until_complete
-    loop.close()
+    """Run a coroutine to completion on the session's loop thread."""
+    lt = LoopThread()
+    yield lt.run
+    lt.close()
 
 
 @pytest.fixture(scope="session")

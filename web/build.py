@@ -70,8 +70,13 @@ def build_wheel(out: Path) -> Path:
         return Path(shutil.copy2(whl, out / whl.name))
 
 
-def build(out: Path = WEB / "build", cdn: str | None = None, cache: Path | None = None) -> Path:
-    """Build the viewer into ``out``; returns ``out``."""
+def build(
+    out: Path = WEB / "build",
+    cdn: str | None = None,
+    cache: Path | None = None,
+    wheel: Path | None = None,
+) -> Path:
+    """Build the viewer into ``out``; returns ``out``. ``wheel``: reuse this wheel."""
     out.mkdir(parents=True, exist_ok=True)
     if cdn:
         pyodide_url = cdn if cdn.endswith("/") else cdn + "/"
@@ -84,7 +89,12 @@ def build(out: Path = WEB / "build", cdn: str | None = None, cache: Path | None 
         for name in RUNTIME_FILES:
             shutil.copy2(pkg / name, dest / name)
         pyodide_url = "pyodide/"
-    wheel = build_wheel(out)
+    if wheel is None:
+        wheel = build_wheel(out)
+    elif wheel.resolve().parent != out.resolve():
+        for old in out.glob("splatrender-*.whl"):
+            old.unlink()
+        wheel = Path(shutil.copy2(wheel, out / wheel.name))
     for f in WEB.iterdir():
         if f.is_file() and f.suffix in PAGE_SUFFIXES:
             shutil.copy2(f, out / f.name)
@@ -103,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         help="load Pyodide from this URL (default: jsDelivr) instead of bundling it",
     )
     p.add_argument("--cache", type=Path, help="npm --prefix folder (default web/)")
+    p.add_argument("--wheel", type=Path, help="use this splatrender wheel instead of building")
     args = p.parse_args(argv)
-    out = build(args.out, args.cdn, args.cache)
+    out = build(args.out, args.cdn, args.cache, args.wheel)
     print(out)
     return 0
 

@@ -5,6 +5,8 @@
 //   <script type="module" src="splat-viewer.js"></script>
 //   <splat-viewer src="scene.splat" background="#202020" budget="500000"></splat-viewer>
 //
+// Scenes: any format splatrender.formats.runtime reads (.ply, compressed .ply, .splat,
+// .ksplat, .spz v1-3, .sog, a SOG folder's meta.json, .glb/.gltf).
 // Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's frame),
 // fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
 // controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
@@ -66,6 +68,22 @@ async function fetchBytes(url, progress) {
     progress(n / total);
   }
   return n === total ? out : out.subarray(0, n);
+}
+
+/** Every file name listed under a "files" key of a SOG meta.json. */
+function sogFiles(meta) {
+  const out = new Set();
+  const walk = (v) => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") {
+      for (const [k, x] of Object.entries(v)) {
+        if (k === "files" && Array.isArray(x)) x.filter((f) => typeof f === "string").forEach((f) => out.add(f));
+        else walk(x);
+      }
+    }
+  };
+  walk(meta);
+  return [...out].filter((f) => !f.includes("..") && !f.startsWith("/"));
 }
 
 function parseVec(text) {
@@ -186,7 +204,10 @@ export class SplatViewer extends HTMLElement {
 
   connectedCallback() {
     if (!this.hasAttribute("tabindex")) this.tabIndex = 0;
-    if (this._started) return;
+    if (this._started) {
+      if (this.app && !this._raf) this._loop(); // re-attached after a removal
+      return;
+    }
     this._started = true;
     this._bindInput();
     this._resizeObserver = new ResizeObserver(() => this._resize());
@@ -220,7 +241,20 @@ export class SplatViewer extends HTMLElement {
       this._progress("decode", 0.92);
       const u = new URL(url, location.href); // a #fragment names blob: URLs
       const name = (u.hash ? decodeURIComponent(u.hash.slice(1)) : u.pathname.split("/").pop()) || String(url);
-      const info = JSON.parse(await this.app.load(name, bytes));
+      let info;
+      if (/(^|\/)meta\.json$/i.test(u.pathname)) {
+        // SOG as a folder: meta.json names the WebP files beside it.
+        const names = sogFiles(JSON.parse(new TextDecoder().decode(bytes)));
+        const arrays = [bytes];
+        for (const [i, f] of names.entries()) {
+          arrays.push(await fetchBytes(new URL(f, u), () => {}));
+          this._progress("download", 0.6 + (0.3 * (i + 1)) / names.length);
+          if (seq !== this._loadSeq) return null;
+        }
+        info = JSON.parse(await this.app.load_files(name, JSON.stringify(["meta.json", ...names]), arrays));
+      } else {
+        info = JSON.parse(await this.app.load(name, bytes));
+      }
       if (info.error) throw new UserError(info.error);
       this.info = info;
       this.orbit.frame = info.frame;

@@ -38,9 +38,7 @@ def add_camera_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cameras", help="INRIA cameras.json")
     p.add_argument("--camera-index", type=int, default=0, help="entry of --cameras to use")
     p.add_argument("--mode", choices=("classic", "antialiased"), default="classic")
-    p.add_argument(
-        "--background", type=_args.color, default=(0.0, 0.0, 0.0), help="r,g,b in 0..1"
-    )
+    p.add_argument("--background", type=_args.color, default=(0.0, 0.0, 0.0), help="r,g,b in 0..1")
 
 
 def choose_camera(args: argparse.Namespace, scene):

@@ -247,7 +247,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "serve",
         help="serve the web viewer and scene files from localhost",
-        description=__doc__.split("\n\n")[1],
+        description="Serve the web viewer at / and each PATH at /scenes/<name> from "
+        "localhost, with HTTP Range and MIME types; nothing outside the given paths.",
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="scene files or folders")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

@@ -3,8 +3,9 @@
 Mirrors ``native.py`` call for call. Differences that matter:
 
 - WebGPU reports validation errors asynchronously (error scopes), so a rejected
-  shader cannot raise inside the synchronous ``compute_pipeline``; the error is
-  collected and raised as ``GPUError`` by the next ``done()`` / ``read_buffer()``.
+  shader cannot raise inside the synchronous ``compute_pipeline`` or
+  ``validate_shader``; the error is collected and raised as ``GPUError`` by the next
+  ``done()`` / ``read_buffer()``.
 - Python bytes reach JS by copying into a ``Uint8Array`` (``JsBuffer.assign``);
   readback copies the mapped range out with ``to_bytes()``.
 """
@@ -236,6 +237,14 @@ class BrowserDevice(Device):
         p = Pipeline(h, label, entry)
         self._pipelines[key] = p
         return p
+
+    def validate_shader(self, source, label=""):
+        # Browsers compile asynchronously: the verdict is raised as GPUError by the
+        # next done() / read_buffer(), like a rejected pipeline.
+        dev = self.handle
+        dev.pushErrorScope("validation")
+        dev.createShaderModule(js_obj({"code": source, "label": label}))
+        self._checks.append((label or "shader", dev.popErrorScope()))
 
     def bind_group(self, pipeline, index, bindings, label=""):
         entries = []

@@ -81,5 +81,7 @@ def composite(
     t_before = np.vstack([np.ones((1, n_px)), t_after[:-1]])
     w = np.where(keep, alpha * t_before, 0.0)
     color = w.T @ proj.color[ids]
-    trans = np.where(keep.all(axis=0), t_after[-1], t_before[np.argmax(stop, axis=0), np.arange(n_px)])
+    trans = np.where(
+        keep.all(axis=0), t_after[-1], t_before[np.argmax(stop, axis=0), np.arange(n_px)]
+    )
     return color, trans

@@ -54,6 +54,6 @@ def sh_basis(dirs: np.ndarray, degree: int) -> np.ndarray:
 
 def sh_to_color(sh: np.ndarray, dirs: np.ndarray) -> np.ndarray:
     """Colour max(SH(dir) + 0.5, 0) for coefficients (N,K,3) and unit dirs (N,3)."""
-    degree = int(round(np.sqrt(sh.shape[1]))) - 1
+    degree = round(np.sqrt(sh.shape[1])) - 1
     basis = sh_basis(dirs, degree)
     return np.maximum(np.einsum("nk,nkc->nc", basis, sh) + 0.5, 0.0)

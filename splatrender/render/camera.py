@@ -167,11 +167,13 @@ class Camera:
         if direction is None:
             back = _BACK.get(frame, _BACK["RDF"])
             e = math.radians(20)
-            direction = tuple(math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up))
+            direction = tuple(
+                math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up, strict=True)
+            )
         d = _norm(direction)
         fov = math.radians(min(fov_y_deg, fov_y_deg * width / height))
         dist = radius / math.sin(fov / 2) * 1.05
-        eye = tuple(c + dist * k for c, k in zip(centre, d))
+        eye = tuple(c + dist * k for c, k in zip(centre, d, strict=True))
         return cls.look_at(
             eye,
             centre,

@@ -13,8 +13,18 @@ import warnings
 from dataclasses import dataclass
 
 from ..errors import RenderError
-from ..gpu import COPY_DST, COPY_SRC, INDIRECT, STORAGE, UNIFORM, Binding, Buffer, Device
-from ..gpu import load_shader, request_device
+from ..gpu import (
+    COPY_DST,
+    COPY_SRC,
+    INDIRECT,
+    STORAGE,
+    UNIFORM,
+    Binding,
+    Buffer,
+    Device,
+    load_shader,
+    request_device,
+)
 from .camera import Camera
 from .frame_uniforms import FRAME_UNIFORM_BYTES, pack_frame, tile_grid
 from .indirect import DispatchArgs
@@ -77,7 +87,9 @@ class Renderer:
             "BATCH": TILE_SIZE * TILE_SIZE,
             "PROJ_FLOATS": PROJ_FLOATS,
         }
-        self._raster = device.compute_pipeline(load_shader("raster", raster_consts), "main", "raster")
+        self._raster = device.compute_pipeline(
+            load_shader("raster", raster_consts), "main", "raster"
+        )
         self._project_pipelines: dict[int, object] = {}
         self.visible_capacity = 0
         self.pair_capacity = 0

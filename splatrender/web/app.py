@@ -4,6 +4,7 @@ JS owns the canvas, the input and the orbit state; it calls, through Pyodide's F
 
     app = await ViewerApp.create(canvas, mode)
     info = json.loads(await app.load(name, uint8array))     # or {"error": ...}
+    info = json.loads(await app.load_files(name, names_json, arrays))  # SOG file sets
     app.set_view(json)                                        # camera + background
     grew = await app.frame()                                  # render + present
 
@@ -21,13 +22,10 @@ import time
 from typing import Any
 
 from ..errors import SplatError
+from ..formats.runtime import GpuScene, load_to_pool
 from ..gpu import GPUError, request_device
 from ..render.camera import Camera, default_up
-from ..render.layout import page_capacity
-from ..render.pool import SplatPool
 from ..render.renderer import Renderer
-from ..render.scene_data import SceneData
-from .scene import decode_scene
 
 PAGE_SPLATS = 1 << 16  # pool page size in the browser: the splat budget's granularity
 
@@ -36,37 +34,21 @@ def _error(e: BaseException) -> str:
     return json.dumps({"error": str(e) or type(e).__name__})
 
 
-def build_pool(device: Any, scene: SceneData, page_splats: int = PAGE_SPLATS) -> SplatPool:
-    """A pool of small pages so a splat budget can switch pages off (all active)."""
-    cap = page_capacity(device.limits.max_storage_binding, scene.sh_degree)
-    page = max(1, min(cap, page_splats, scene.count))
-    pages = max(1, -(-scene.count // page))
-    pool = SplatPool(device, page, pages, scene.sh_degree)
-    g = memoryview(scene.geometry).cast("B")
-    s = memoryview(scene.sh_rest).cast("B")
-    for p in range(pages):
-        lo = p * page
-        n = min(page, scene.count - lo)
-        pool.write_page(
-            p,
-            g[lo * pool.geom_stride : (lo + n) * pool.geom_stride],
-            s[lo * pool.sh_stride : (lo + n) * pool.sh_stride],
-            n,
-        )
-    pool.set_active(range(pages))
-    return pool
+def _bytes(data: Any) -> bytes:
+    """Bytes of a JS typed array proxy (copied once) or of a bytes-like object."""
+    return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.to_bytes()
 
 
 class ViewerApp:
     """One viewer: a device, a renderer, a canvas presenter and the current view."""
 
-    def __init__(self, renderer: Renderer, presenter: Any, canvas: Any) -> None:
+    def __init__(self, renderer: Renderer, presenter: Any, canvas: Any, codecs: Any) -> None:
         self.renderer = renderer
         self.device = renderer.device
         self.presenter = presenter
         self.canvas = canvas
-        self.scene: SceneData | None = None
-        self.pool: SplatPool | None = None
+        self.codecs = codecs
+        self.scene: GpuScene | None = None
         self.view: dict[str, Any] = {}
         self.background = (0.0, 0.0, 0.0)
         self.budget = 0
@@ -74,25 +56,35 @@ class ViewerApp:
 
     @classmethod
     async def create(cls, canvas: Any, mode: str = "classic") -> ViewerApp:
+        from ..gpu.browser_codecs import BrowserCodecs
         from ..gpu.browser_present import CanvasPresenter
 
         device = await request_device()
         renderer = await Renderer.create(device, mode=mode)
-        return cls(renderer, CanvasPresenter(device, canvas), canvas)
+        return cls(renderer, CanvasPresenter(device, canvas), canvas, BrowserCodecs(device))
 
     # -- scene ---------------------------------------------------------------------
     async def load(self, name: str, data: Any) -> str:
-        """Decode a whole file (a JS Uint8Array or bytes); JSON scene info or error."""
+        """Decode one file (a JS Uint8Array or bytes); JSON scene info or error."""
+        return await self._load(name, _bytes(data))
+
+    async def load_files(self, name: str, names_json: str, arrays: Any) -> str:
+        """Decode a file set (SOG: meta.json + WebP files), given as parallel lists."""
+        names = json.loads(names_json)
+        files = {n: _bytes(a) for n, a in zip(names, arrays, strict=True)}
+        return await self._load(name, files)
+
+    async def _load(self, name: str, source: Any) -> str:
         try:
-            raw = data if isinstance(data, bytes | bytearray) else data.to_bytes()
-            scene = await decode_scene(self.device, raw, name)
-            pool = build_pool(self.device, scene)
+            scene = await load_to_pool(
+                self.device, source, name=name, codecs=self.codecs, page_size=PAGE_SPLATS
+            )
         except (SplatError, GPUError, ValueError) as e:
             return _error(e)
-        if self.pool is not None:
-            self.pool.destroy()
-        self.scene, self.pool = scene, pool
-        self.renderer.set_pool(pool)
+        if self.scene is not None:
+            self.scene.destroy()
+        self.scene = scene
+        self.renderer.set_pool(scene.pool)
         self._apply_budget()
         return json.dumps(self.info())
 
@@ -106,6 +98,8 @@ class ViewerApp:
             "name": s.name,
             "count": s.count,
             "shDegree": s.sh_degree,
+            "format": s.format,
+            "quirks": s.quirks,
             "frame": s.frame,
             "up": list(default_up(s.frame)),
             "boundsMin": list(s.bounds_min),
@@ -121,9 +115,9 @@ class ViewerApp:
         self._apply_budget()
 
     def _apply_budget(self) -> None:
-        pool = self.pool
-        if pool is None:
+        if self.scene is None:
             return
+        pool = self.scene.pool
         pages = pool.num_pages
         if self.budget:
             pages = min(pages, max(1, math.ceil(self.budget / pool.page_size)))
@@ -153,7 +147,7 @@ class ViewerApp:
 
     async def frame(self) -> str:
         """Render the current view onto the canvas; JSON {ms, visible, redraw} or error."""
-        if self.pool is None:
+        if self.scene is None:
             return json.dumps({"ms": 0.0, "visible": 0, "redraw": False})
         t0 = time.perf_counter()
         try:

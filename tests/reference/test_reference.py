@@ -65,7 +65,9 @@ def test_projection_of_isotropic_splat_at_centre():
     p = project(s, cam)
     var = (cam.fx * 0.05 / 2) ** 2 + 0.3
     np.testing.assert_allclose(p.xy[0], (50, 50))
-    np.testing.assert_allclose(p.conic[0], (1 / var, 0, 1 / var), rtol=1e-6, atol=1e-12)  # float32 input
+    np.testing.assert_allclose(
+        p.conic[0], (1 / var, 0, 1 / var), rtol=1e-6, atol=1e-12
+    )  # float32 input
     assert p.opacity[0] == pytest.approx(0.5)
     assert p.radius[0] == math.ceil(3 * math.sqrt(var))
 

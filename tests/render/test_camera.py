@@ -39,8 +39,8 @@ def test_up_points_up_in_the_image():
 
 def test_from_inria_matches_training_convention(tmp_path):
     r_c2w = np.array([[0, 0, 1], [0, 1, 0], [-1, 0, 0]], float)
-    entry = {"id": 0, "img_name": "x", "width": 800, "height": 600,
-             "position": [1.0, 2.0, 3.0], "rotation": r_c2w.tolist(), "fx": 700.0, "fy": 710.0}  # fmt: skip
+    entry = {"id": 0, "img_name": "x", "width": 800, "height": 600, "fx": 700.0, "fy": 710.0}
+    entry.update(position=[1.0, 2.0, 3.0], rotation=r_c2w.tolist())
     f = tmp_path / "cameras.json"
     f.write_text(json.dumps([entry, entry]))
     cam = camera_from_file(f, 1)
@@ -64,8 +64,8 @@ def test_bad_cameras_json(tmp_path, bad):
 def test_framing_sees_the_whole_box(frame):
     lo, hi = np.array([-1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.5])
     cam = Camera.framing(lo, hi, frame, width=160, height=90)
-    corners = np.array([[x, y, z, 1] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                        for z in (lo[2], hi[2])])  # fmt: skip
+    xs, ys, zs = np.meshgrid(*zip(lo, hi, strict=True))
+    corners = np.stack([xs.ravel(), ys.ravel(), zs.ravel(), np.ones(8)], axis=1)
     pc = corners @ rot(cam).T
     assert (pc[:, 2] > 0).all()
     u = cam.fx * pc[:, 0] / pc[:, 2] + cam.cx

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -61,31 +63,50 @@ def test_bad_input_without_a_display_is_a_clean_error(tmp_path):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
 
 
+class Lines:
+    """Lines of a pipe, read by a thread, so a test can wait for one with a timeout."""
+
+    def __init__(self, pipe) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(pipe,), daemon=True).start()
+
+    def _pump(self, pipe) -> None:
+        for line in pipe:
+            self.queue.put(line)
+
+    def wait_for(self, text: str, timeout: float = 120.0) -> str:
+        end = time.perf_counter() + timeout
+        while (left := end - time.perf_counter()) > 0:
+            try:
+                line = self.queue.get(timeout=left)
+            except queue.Empty:
+                break
+            self.seen.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no line with {text!r} in {timeout} s; got {self.seen}")
+
+
 @pytest.mark.display
+@pytest.mark.timeout(300)
 def test_with_a_display_it_opens_a_window_that_takes_keys(xdisplay, scene_copy):
+    env = _env(DISPLAY=xdisplay)
     cmd = [sys.executable, "-m", "splatrender.cli.main", "view", str(scene_copy)]
     proc = subprocess.Popen(
-        [*cmd, "--size", "160x120"],
-        env=_env(DISPLAY=xdisplay),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [*cmd, "--size", "160x120"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
-    )
+    )  # fmt: skip
+    out, err = Lines(proc.stdout), Lines(proc.stderr)
     try:
-        line = proc.stderr.readline()  # "...: 9,080 splats in N ms" once loaded
-        assert "9,080 splats" in line, line + proc.stderr.read()
-        win = ""
-        t0 = time.perf_counter()
-        while not win and time.perf_counter() - t0 < 30:
-            r = subprocess.run(["xdotool", "search", "--name", "k.ply"], capture_output=True,
-                               text=True, env=_env(DISPLAY=xdisplay))  # fmt: skip
-            win = r.stdout.split()[0] if r.stdout.split() else ""
-        assert win, "no window titled after the scene"
-        subprocess.run(["xdotool", "windowfocus", win], env=_env(DISPLAY=xdisplay), check=True)
-        subprocess.run(["xdotool", "key", "p"], env=_env(DISPLAY=xdisplay), check=True)
-        shot = proc.stdout.readline().strip()
-        assert shot.startswith("screenshot: ") and shot.endswith(".png")
-        assert os.path.exists(shot.removeprefix("screenshot: "))
+        err.wait_for("9,080 splats")  # "k.ply: 9,080 splats in N ms" once loaded
+        r = subprocess.run(["xdotool", "search", "--sync", "--name", "^k.ply"], env=env,
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+        win = r.stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", win], env=env, check=True, timeout=30)
+        subprocess.run(["xdotool", "key", "p"], env=env, check=True, timeout=30)
+        shot = out.wait_for("screenshot: ").strip()
+        assert shot.endswith(".png") and os.path.exists(shot.removeprefix("screenshot: "))
         assert proc.poll() is None  # still running
     finally:
         proc.terminate()

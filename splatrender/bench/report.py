@@ -1,0 +1,193 @@
+"""Markdown summary and PNG chart of bench results (one or more result files merged)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from .schema import Results, Run, stage_names, summarize
+
+STAGE_ORDER = ("project", "depth-sort", "bin", "tile-scan", "tile-sort", "raster")
+
+
+def merge(results: list[Results]) -> Results:
+    """One Results holding every run (machine and date of the first)."""
+    out = Results(results[0].machine, [], results[0].created)
+    for r in results:
+        out.runs.extend(r.runs)
+    return out
+
+
+def _ms(v: float | None) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if v >= 100 else f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def _si(v: float | None, unit: str) -> str:
+    if not v:
+        return "-"
+    for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if v >= scale:
+            return f"{v / scale:.2f} {prefix}{unit}"
+    return f"{v:.0f} {unit}"
+
+
+def _ordered_stages(runs: list[Run]) -> list[str]:
+    names: dict[str, None] = {}
+    for r in runs:
+        names.update(dict.fromkeys(stage_names(r)))
+    known = [s for s in STAGE_ORDER if s in names]
+    return known + [s for s in names if s not in STAGE_ORDER]
+
+
+def _who(run: Run) -> str:
+    return f"{run.renderer} · {run.adapter.describe()}"
+
+
+def markdown(results: Results, chart: str | None = None) -> str:
+    m = results.machine
+    lines = [
+        "# splatrender bench report",
+        "",
+        f"Machine: {m.cpu or '?'} ({m.cpu_count} logical CPUs), {m.os}; "
+        f"Python {m.python}; splatrender {m.splatrender}; run {results.created}.",
+        "",
+    ]
+    if chart:
+        lines += [f"![frame time per adapter and stage]({chart})", ""]
+    lines += [
+        "## Frame time",
+        "",
+        "Medians over the timed frames; ± is the interquartile range of the per-frame",
+        "samples (the spread within which repeated runs agree); p95/p99 are tails.",
+        "",
+        "| renderer · adapter | scene | size | splats drawn | frames | p50 ms ± IQR | p95 | p99 "
+        "| splats/s | pixels/s | peak GPU MiB | timing |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in results.runs:
+        s = summarize(run)
+        f = s.get("frame_ms", {})
+        mem = f"{run.peak_gpu_bytes / 2**20:,.0f}" if run.peak_gpu_bytes else "-"
+        lines.append(
+            f"| {_who(run)} | {run.scene.name} | {run.settings.size}"
+            f"{f' (budget {run.settings.budget:,})' if run.settings.budget else ''} "
+            f"| {s.get('drawn_p50') or run.scene.splats:,.0f} | {s['frames']} "
+            f"| {_ms(f.get('p50'))} ± {_ms(f.get('spread'))} | {_ms(f.get('p95'))} "
+            f"| {_ms(f.get('p99'))} | {_si(s.get('splats_per_s'), '')} "
+            f"| {_si(s.get('pixels_per_s'), '')} | {mem} | {run.settings.timing} |"
+        )
+    staged = [r for r in results.runs if stage_names(r)]
+    if staged:
+        names = _ordered_stages(staged)
+        lines += [
+            "",
+            "## Where the time goes",
+            "",
+            "Median ms per stage (GPU timestamps around each pass, summed per label;",
+            "`cpu-sync` rows time each pass on the CPU around a queue sync instead).",
+            "",
+            "| renderer · adapter | scene | size | " + " | ".join(names) + " | visible | pairs |",
+            "|---|---|---|" + "---:|" * (len(names) + 2),
+        ]
+        for run in staged:
+            s = summarize(run)
+            cells = [_ms(s["stages_ms"].get(n, {}).get("p50")) for n in names]
+            vis = s.get("visible_p50")
+            pairs = s.get("pairs_p50")
+            lines.append(
+                f"| {_who(run)} | {run.scene.name} | {run.settings.size} | "
+                + " | ".join(cells)
+                + f" | {'-' if vis is None else f'{vis:,.0f}'} | "
+                f"{'-' if pairs is None else f'{pairs:,.0f}'} |"
+            )
+    lines += _peer_table(results.runs)
+    notes = sorted({f"{_who(r)}: {n}" for r in results.runs for n in r.notes})
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _peer_table(runs: list[Run]) -> list[str]:
+    """Browser runs side by side: each renderer's median and its ratio to ours."""
+    browser = [r for r in runs if r.runtime == "browser"]
+    if not browser:
+        return []
+    groups: dict[tuple, list[Run]] = defaultdict(list)
+    for r in browser:
+        groups[(r.scene.name, r.settings.size, r.adapter.name)].append(r)
+    lines = [
+        "",
+        "## Side by side in the browser",
+        "",
+        "Same browser, scene, camera path and canvas size. Ratio = that renderer's median",
+        "frame time / splatrender's (above 1: splatrender is faster).",
+        "",
+        "| scene | size | adapter | renderer | p50 ms ± IQR | ratio to splatrender |",
+        "|---|---|---|---|---:|---:|",
+    ]
+    for (scene, size, adapter), rs in groups.items():
+        ours = [r for r in rs if r.renderer.startswith("splatrender")]
+        ref = summarize(ours[0])["frame_ms"]["p50"] if ours else None
+        for r in rs:
+            f = summarize(r).get("frame_ms", {})
+            ratio = f"{f['p50'] / ref:.2f}x" if ref and f.get("p50") else "-"
+            lines.append(
+                f"| {scene} | {size} | {adapter} | {r.renderer} "
+                f"| {_ms(f.get('p50'))} ± {_ms(f.get('spread'))} | {ratio} |"
+            )
+    return lines
+
+
+def chart(results: Results, path: str | Path) -> None:
+    """Horizontal stacked bars: median frame time of every run, split by stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = results.runs
+    names = _ordered_stages(runs)
+    labels = [f"{r.renderer.split()[0]} · {r.adapter.name[:20]}\n{r.label()}" for r in runs]
+    fig, ax = plt.subplots(figsize=(11, 1.6 + 0.55 * len(runs)), dpi=110)
+    colours = plt.get_cmap("tab10")
+    ys = list(range(len(runs)))[::-1]
+    drawn_labels: set[str] = set()
+    for y, run in zip(ys, runs, strict=True):
+        s = summarize(run)
+        total = s.get("frame_ms", {}).get("p50") or 0.0
+        left = 0.0
+        stages = s.get("stages_ms", {})
+        if stages and run.settings.timing == "gpu-timestamps":
+            for i, n in enumerate(names):
+                v = stages.get(n, {}).get("p50") or 0.0
+                if v <= 0:
+                    continue
+                lab = n if n not in drawn_labels else None
+                drawn_labels.add(n)
+                ax.barh(y, v, left=left, color=colours(i % 10), label=lab)
+                left += v
+        rest = max(0.0, total - left)
+        lab = "frame (other / untimed)" if "other" not in drawn_labels else None
+        drawn_labels.add("other")
+        ax.barh(y, rest, left=left, color="#bbbbbb", label=lab)
+        ax.text(total, y, f" {_ms(total)} ms", va="center", fontsize=8)
+    ax.set_yticks(ys)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlabel("median frame time (ms), split by GPU stage")
+    ax.set_title("splatrender bench: frame time per adapter and stage")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.set_xlim(0, max((summarize(r).get("frame_ms", {}).get("p50") or 0) for r in runs) * 1.18)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_report(results: Results, markdown_path: str | Path, chart_path: str | Path) -> None:
+    """Write the Markdown summary and, beside it, the PNG chart it links to."""
+    markdown_path, chart_path = Path(markdown_path), Path(chart_path)
+    if results.runs:
+        chart(results, chart_path)
+    rel = chart_path.name if chart_path.parent == markdown_path.parent else str(chart_path)
+    markdown_path.write_text(markdown(results, rel if results.runs else None))

@@ -1,0 +1,239 @@
+"""glTF / GLB with ``KHR_gaussian_splatting`` for the runtime path (float accessors).
+
+The document and buffers are parsed in Python; each splat primitive is one decode
+part of decode_attrs.wgsl, with one input segment per accessor. Accessors the
+renderer uses must be float32 (what splat-transform writes). Twin: formats/gltf.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from collections.abc import Mapping
+
+from ...errors import FormatError
+from .._io import MAX_SPLATS
+from .codecs import Codecs
+from .common import (
+    SLOT_OPACITY,
+    SLOT_QUAT,
+    SLOT_REST,
+    AttrTable,
+    Decoded,
+    unpack_f32,
+)
+from .fill import Part, Plan
+from .scene import robust_bounds, sample_indices
+
+EXT = "KHR_gaussian_splatting"
+GLB_MAGIC = b"glTF"
+JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
+WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
+FLOAT = 5126
+
+
+def _json(name: str, text: bytes) -> dict:
+    try:
+        doc = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise FormatError(name, f"glTF JSON is invalid: {e}") from None
+    if not isinstance(doc, dict):
+        raise FormatError(name, "glTF JSON is not an object")
+    return doc
+
+
+def _glb(name: str, data: bytes) -> tuple[dict, bytes | None]:
+    if len(data) < 20:
+        raise FormatError(name, "GLB shorter than its header")
+    _, version, length = struct.unpack_from("<4sII", data, 0)
+    if version != 2:
+        raise FormatError(name, f"unsupported GLB version {version}")
+    if length > len(data):
+        raise FormatError(name, f"GLB claims {length:,} bytes, file has {len(data):,}")
+    off, doc, binary = 12, None, None
+    view = memoryview(data)
+    while off + 8 <= length:
+        clen, ctype = struct.unpack_from("<II", data, off)
+        if off + 8 + clen > length:
+            raise FormatError(name, "GLB chunk runs past the end of the file")
+        if ctype == JSON_CHUNK and doc is None:
+            doc = _json(name, data[off + 8 : off + 8 + clen])
+        elif ctype == BIN_CHUNK and binary is None:
+            binary = view[off + 8 : off + 8 + clen]
+        off += 8 + ((clen + 3) & ~3)
+    if doc is None:
+        raise FormatError(name, "GLB has no JSON chunk")
+    return doc, binary
+
+
+def _buffers(name: str, doc: dict, binary, files: Mapping[str, bytes] | None) -> list:
+    out = []
+    for i, b in enumerate(doc.get("buffers") or []):
+        if not isinstance(b, dict):
+            raise FormatError(name, f"glTF buffer {i} is malformed")
+        uri = b.get("uri")
+        if uri is None:
+            if binary is None:
+                raise FormatError(name, f"glTF buffer {i} has no uri and no GLB BIN chunk")
+            out.append(binary)
+        elif isinstance(uri, str) and uri.startswith("data:"):
+            try:
+                out.append(memoryview(base64.b64decode(uri.split(",", 1)[1], validate=True)))
+            except (ValueError, IndexError):
+                raise FormatError(name, f"glTF buffer {i} data URI is malformed") from None
+        elif isinstance(uri, str) and ".." not in uri and ":" not in uri and uri[:1] != "/":
+            body = (files or {}).get(uri.rsplit("/", 1)[-1])
+            if body is None:
+                raise FormatError(name, f"glTF buffer {i} needs the file {uri!r}")
+            out.append(memoryview(bytes(body)))
+        else:
+            raise FormatError(name, f"glTF buffer {i} uri {uri!r} is not allowed")
+    return out
+
+
+def _accessor(name: str, doc: dict, buffers: list, index) -> tuple:
+    """(buffer view, byte start, stride, count, width) of a float32 accessor."""
+    try:
+        acc = doc["accessors"][index]
+        count, kind, ctype = int(acc["count"]), acc["type"], int(acc["componentType"])
+        view = doc["bufferViews"][acc["bufferView"]]
+        buf = buffers[view["buffer"]]
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise FormatError(name, f"glTF accessor {index} is malformed") from None
+    if kind not in WIDTH or not 0 <= count <= MAX_SPLATS:
+        raise FormatError(name, f"glTF accessor {index} has an unsupported layout")
+    if ctype != FLOAT:
+        raise FormatError(name, f"glTF accessor {index}: the runtime path reads float32 only")
+    width = WIDTH[kind]
+    item = 4 * width
+    stride = int(view.get("byteStride") or item)
+    start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
+    vend = int(view.get("byteOffset", 0)) + int(view["byteLength"])
+    if (
+        stride < item
+        or start < 0
+        or vend > len(buf)
+        or (count and start + stride * (count - 1) + item > vend)
+    ):
+        raise FormatError(name, f"glTF accessor {index} reads past its buffer")
+    return buf, start, stride, count, width
+
+
+def _primitive(name: str, doc: dict, buffers: list, attrs: dict):
+    accs: list[tuple] = []  # one input segment each
+    table = AttrTable()
+
+    def get(attr: str, width: int) -> int | None:
+        for key in (f"{EXT}:{attr}", f"_{attr}", attr):
+            if key in attrs:
+                a = _accessor(name, doc, buffers, attrs[key])
+                if a[4] < width:
+                    raise FormatError(name, f"glTF attribute {key} has too few components")
+                accs.append(a)
+                return len(accs) - 1
+        return None
+
+    pos = get("POSITION", 3)
+    if pos is None:
+        raise FormatError(name, "glTF splat primitive has no POSITION")
+    n = accs[pos][3]
+
+    def place(seg: int | None, what: str, slots: list[int], comps: list[int]) -> bool:
+        if seg is None:
+            return False
+        if accs[seg][3] != n:
+            raise FormatError(name, f"glTF {what} has {accs[seg][3]} rows for {n} splats")
+        for s, c in zip(slots, comps, strict=True):
+            table.set(s, seg, 4 * c, accs[seg][2])
+        return True
+
+    place(pos, "POSITION", [0, 1, 2], [0, 1, 2])
+    if not place(get("ROTATION", 4), "ROTATION", [4, 5, 6, 7], [3, 0, 1, 2]):
+        table.default[SLOT_QUAT] = 1.0
+    if not place(get("SCALE", 3), "SCALE", [8, 9, 10], [0, 1, 2]):
+        raise FormatError(name, "glTF splat primitive has no SCALE")
+    color: list[int | None] = []
+
+    def colour() -> int | None:  # COLOR_0 is a fallback only: read it only when needed
+        if not color:
+            color.append(get("COLOR_0", 4) if "COLOR_0" in attrs else None)
+        return color[0]
+
+    if not place(get("OPACITY", 1), "OPACITY", [SLOT_OPACITY], [0]):
+        if not place(colour(), "COLOR_0", [SLOT_OPACITY], [3]):
+            table.default[SLOT_OPACITY] = 1.0
+    dc_rgb = False
+    if not place(get("SH_DEGREE_0_COEF_0", 3), "SH_DEGREE_0_COEF_0", [11, 12, 13], [0, 1, 2]):
+        dc_rgb = place(colour(), "COLOR_0", [11, 12, 13], [0, 1, 2])
+    degree = 0
+    for d in (1, 2, 3):
+        if all(f"{EXT}:SH_DEGREE_{d}_COEF_{c}" in attrs for c in range(2 * d + 1)):
+            degree = d
+        else:
+            break
+    j = 0
+    for d in range(1, degree + 1):
+        for c in range(2 * d + 1):
+            seg = get(f"SH_DEGREE_{d}_COEF_{c}", 3)
+            place(seg, "SH coefficient", [SLOT_REST + 3 * j + k for k in range(3)], [0, 1, 2])
+            j += 1
+    return n, degree, table, accs, dc_rgb
+
+
+async def prepare(
+    data: bytes, name: str, *, codecs: Codecs, files: Mapping[str, bytes] | None = None
+) -> Decoded:
+    if data[:4] == GLB_MAGIC:
+        doc, binary = _glb(name, data)
+    else:
+        doc, binary = _json(name, data), None
+    buffers = _buffers(name, doc, binary, files)
+    quirks: list[str] = []
+    prims = []
+    try:
+        for node in doc.get("nodes") or []:
+            if any(k in node for k in ("matrix", "translation", "rotation", "scale")):
+                quirks.append("glTF node transforms are not applied")
+                break
+        for mesh in doc.get("meshes") or []:
+            for prim in mesh.get("primitives") or []:
+                if EXT in (prim.get("extensions") or {}):
+                    prims.append(_primitive(name, doc, buffers, prim["attributes"]))
+    except (AttributeError, KeyError, TypeError) as e:
+        raise FormatError(name, f"malformed glTF document: {type(e).__name__}: {e}") from None
+    if not prims:
+        raise FormatError(name, f"glTF has no primitive with {EXT}")
+    degree = max(p[1] for p in prims)
+    parts = []
+    for n, deg, table, accs, dc_rgb in prims:
+        m = (deg + 1) ** 2 - 1
+        params = table.pack(scale_linear=True, opacity_linear=True, file_sh=3 * m, dc_rgb=dc_rgb)
+
+        def segments(first: int, k: int, accs=accs):
+            out = []
+            for buf, start, stride, _, width in accs:
+                a = start + first * stride
+                out.append(buf[a : a + (k - 1) * stride + 4 * width] if k else buf[0:0])
+            return out
+
+        per = sum(a[2] for a in accs) + 4 * len(accs)
+        parts.append(Part(n, params, segments, per))
+    total = sum(p.count for p in parts)
+    firsts, at = [], 0
+    for p in prims:
+        firsts.append(at)
+        at += p[0]
+
+    def position(g: int):
+        for (n, _, _, accs, _), first in zip(prims, firsts, strict=True):
+            if first <= g < first + n:
+                buf, start, stride, _, _ = accs[0]
+                b = start + (g - first) * stride
+                return unpack_f32(buf, b), unpack_f32(buf, b + 4), unpack_f32(buf, b + 8)
+        return (float("nan"),) * 3
+
+    bounds = robust_bounds((position(g) for g in sample_indices(total)), total)
+    fmt = "glb" if data[:4] == GLB_MAGIC else "gltf"
+    return Decoded(Plan("decode_attrs", parts, stats=True), total, degree, "RUB", bounds, fmt,
+                   quirks)  # fmt: skip

@@ -1,0 +1,73 @@
+"""The result of a runtime load, and the robust bounds it carries (pure Python)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ...render.pool import SplatPool
+
+BOUNDS_SAMPLES = 4096
+BOUNDS_PERCENTILE = 1.0  # as formats/gpu_pack.py
+Vec3 = tuple[float, float, float]
+
+
+@dataclass
+class GpuScene:
+    """A scene decoded into a GPU splat pool (every page filled and active)."""
+
+    pool: SplatPool
+    count: int
+    sh_degree: int
+    frame: str
+    bounds_min: Vec3
+    bounds_max: Vec3
+    name: str
+    format: str = ""
+    quirks: list[str] = field(default_factory=list)
+
+    def destroy(self) -> None:
+        self.pool.destroy()
+
+
+def sample_indices(count: int, samples: int = BOUNDS_SAMPLES) -> range | list[int]:
+    """At most ``samples`` evenly strided splat indices."""
+    if count <= samples:
+        return range(count)
+    return [k * count // samples for k in range(samples)]
+
+
+def _percentile(sorted_vals: list[float], q: float) -> float:
+    """numpy's default (linear) percentile of sorted values."""
+    pos = q / 100.0 * (len(sorted_vals) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(sorted_vals) - 1)
+    t = pos - lo
+    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * t
+
+
+def robust_bounds(points: Iterable[Vec3], count: int) -> tuple[Vec3, Vec3]:
+    """1st-99th percentile bounds (min/max under 100 splats) of sampled finite means.
+
+    Equals ``gpu_pack``'s bounds when every splat is sampled; otherwise an estimate.
+    """
+    axes: list[list[float]] = [[], [], []]
+    for p in points:
+        if all(math.isfinite(v) for v in p):
+            for a in range(3):
+                axes[a].append(float(p[a]))
+    if not axes[0]:
+        return (-1.0, -1.0, -1.0), (1.0, 1.0, 1.0)
+    q = BOUNDS_PERCENTILE if count >= 100 else 0.0
+    lo, hi = [], []
+    for vals in axes:
+        vals.sort()
+        lo.append(_percentile(vals, q))
+        hi.append(_percentile(vals, 100.0 - q))
+    return (lo[0], lo[1], lo[2]), (hi[0], hi[1], hi[2])
+
+
+def sampled_bounds(count: int, position: Callable[[int], Vec3]) -> tuple[Vec3, Vec3]:
+    """Robust bounds from ``position(i)`` of a strided sample of splats."""
+    return robust_bounds((position(i) for i in sample_indices(count)), count)
