@@ -19,7 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "view",
         help="open a scene in a window",
-        description="Open a scene (any readable file, a SOG folder, or an http(s) URL) in a "
+        description="Open a scene (any readable file, a LOD set folder, or an http(s) URL) in a "
         "window. Without a display, renders the start view to a PNG next to the scene.",
         epilog=KEYS,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -20,6 +20,7 @@ from .splats import Splats
 LOG_SCALE_RANGE = (-30.0, 14.0)
 LOGIT_RANGE = (-20.0, 20.0)
 BOUNDS_PERCENTILE = 1.0
+FRAMING_MIN_ALPHA = 0.25
 
 
 def sanitize(splats: Splats, name: str = "") -> tuple[Splats, int]:
@@ -49,6 +50,18 @@ def sanitize(splats: Splats, name: str = "") -> tuple[Splats, int]:
     return out, dropped
 
 
+def robust_bounds(splats: Splats) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds for framing: percentiles of the centres of the clearly visible splats.
+
+    Captures carry faint floaters far from the subject; splats under
+    ``FRAMING_MIN_ALPHA`` are left out (unless that leaves too few) and the
+    ``BOUNDS_PERCENTILE`` tails are trimmed.
+    """
+    solid = splats.alphas() >= FRAMING_MIN_ALPHA
+    subset = splats.subset(solid) if solid.sum() >= max(10, len(splats) // 20) else splats
+    return subset.bounds(BOUNDS_PERCENTILE if len(subset) >= 100 else 0.0)
+
+
 def to_scene_data(splats: Splats, name: str = "") -> SceneData:
     deg = splats.sh_degree
     splats, dropped = sanitize(splats, name)
@@ -61,7 +74,7 @@ def to_scene_data(splats: Splats, name: str = "") -> SceneData:
     geom[:, 11:14] = splats.sh[:, 0]
     rest = np.ascontiguousarray(splats.sh[:, 1:].reshape(n, sh_rest_floats(deg)))
     if n:
-        lo, hi = splats.bounds(BOUNDS_PERCENTILE if n >= 100 else 0.0)
+        lo, hi = robust_bounds(splats)
     else:
         lo, hi = np.full(3, -1.0), np.full(3, 1.0)
     return SceneData(

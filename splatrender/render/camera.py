@@ -159,10 +159,9 @@ class Camera:
         fov_y_deg: float = 50.0,
         direction: Sequence[float] | None = None,
     ) -> Camera:
-        """A camera that sees the whole box, from behind-and-above in the scene's frame."""
+        """The nearest camera that sees the whole box, from behind-and-above in the
+        scene's frame (looking at its centre)."""
         centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
-        ext = _sub(bounds_max, bounds_min)
-        radius = max(0.5 * math.sqrt(_dot(ext, ext)), 1e-6)
         up = default_up(frame)
         if direction is None:
             back = _BACK.get(frame, _BACK["RDF"])
@@ -171,8 +170,25 @@ class Camera:
                 math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up, strict=True)
             )
         d = _norm(direction)
-        fov = math.radians(min(fov_y_deg, fov_y_deg * width / height))
-        dist = radius / math.sin(fov / 2) * 1.05
+        right = _norm(_cross(up, d)) if _dot(_cross(up, d), _cross(up, d)) > 1e-12 else None
+        if right is None:
+            raise RenderError("framing direction is parallel to the up vector")
+        cam_up = _cross(d, right)
+        tan_y = math.tan(math.radians(fov_y_deg) / 2)
+        tan_x = tan_y * width / height
+        # Distance along d at which every corner is inside the frustum.
+        dist = 1e-6
+        for x in (bounds_min[0], bounds_max[0]):
+            for y in (bounds_min[1], bounds_max[1]):
+                for z in (bounds_min[2], bounds_max[2]):
+                    p = _sub((x, y, z), centre)
+                    along = _dot(p, d)
+                    dist = max(
+                        dist,
+                        along + abs(_dot(p, right)) / tan_x,
+                        along + abs(_dot(p, cam_up)) / tan_y,
+                    )
+        dist *= 1.02
         eye = tuple(c + dist * k for c, k in zip(centre, d, strict=True))
         return cls.look_at(
             eye,

@@ -17,6 +17,8 @@ import pytest
 
 from splatrender.formats import load
 from splatrender.formats.gpu_pack import sanitize, to_scene_data
+from splatrender.formats.splats import Splats
+from splatrender.reference.project import project
 from splatrender.reference.metrics import fraction_off, psnr
 from splatrender.reference.render import render as ref_render
 from splatrender.render import renderer as renderer_mod
@@ -168,3 +170,31 @@ def test_beyond_adapter_capacity_warns(device, run, monkeypatch):
     with pytest.warns(UserWarning, match="beyond this adapter's storage limits"):
         img = gpu_frame(device, run, s, cam, renderer=r)
     assert np.isfinite(img).all()
+
+
+@pytest.mark.slow
+def test_sixteen_million_splats(device, run):
+    """A 16M-splat pool (several pages) renders; only the splats in view are drawn."""
+    n, n_seen = 16_000_000, 3000
+    rng = np.random.default_rng(16)
+    seen = random_splats(rng, n_seen, 0, log_scale=(-4, -2))
+    means = np.empty((n, 3), np.float32)
+    means[:] = (0.0, 0.0, -50.0)  # behind the camera
+    means[:, 0] += rng.uniform(-5, 5, n).astype(np.float32)
+    pick = rng.choice(n, n_seen, replace=False)
+    means[pick] = seen.means
+    full = Splats(
+        means,
+        np.full((n, 3), -3.0, np.float32),
+        np.tile(np.float32([1, 0, 0, 0]), (n, 1)),
+        np.zeros(n, np.float32),
+        np.zeros((n, 1, 3), np.float32),
+    )
+    full.scales[pick], full.quats[pick] = seen.scales, seen.quats
+    full.opacities[pick], full.sh[pick] = seen.opacities, seen.sh
+    cam = Camera.look_at((0.2, 0, -2.5), (0, 0, 0), (0, -1, 0), width=96, height=64)
+    r = Renderer(device, debug_f32=True)
+    img = gpu_frame(device, run, full, cam, renderer=r)
+    assert r.pool.num_pages > 1 and r.pool.capacity >= n
+    assert r.stats.visible == int(project(seen, cam).visible.sum())
+    assert_matches(img, ref_render(seen, cam, "classic", BG))

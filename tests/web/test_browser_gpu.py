@@ -158,3 +158,36 @@ def test_every_shader_passes_tint(page):
     assert "blit" in r["names"] and "raster" in r["names"]
     assert r["bad"] == {}
     assert "broken" in r["caught"]  # the check itself works
+
+
+WEBP = """
+import hashlib
+from pyodide.http import pyfetch
+from splatrender.gpu import request_device
+from splatrender.gpu.browser_codecs import BrowserCodecs
+d = await request_device()
+out = {}
+for name in NAMES:
+    data = await (await pyfetch(BASE + name)).bytes()
+    w, h, rgba = await BrowserCodecs(d).decode_webp(data)
+    out[name] = [w, h, hashlib.sha256(rgba).hexdigest()]
+out
+"""
+
+
+def test_webp_decode_is_exact(page, scenes_dir):
+    """SOG texels are data: the browser decode must equal Pillow's, byte for byte."""
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    level = scenes_dir / "playbot" / "6_0"
+    names = sorted(p.name for p in level.glob("*.webp"))
+    assert names
+    want = {}
+    for n in names:
+        im = Image.open(io.BytesIO((level / n).read_bytes()))
+        want[n] = [*im.size, hashlib.sha256(im.convert("RGBA").tobytes()).hexdigest()]
+    code = f"NAMES = {names!r}\nBASE = '/scenes/shared/playbot/6_0/'\n" + WEBP
+    assert run_python(page, code) == want

@@ -121,6 +121,7 @@ def test_non_finite_values_load_without_crashing(desktop, scene_root):
 NOT_YET = {"biker.spz": "zstd", "playbot": "", "Taebak_Streaming": ""}
 
 
+@pytest.mark.slow
 def test_every_shared_scene_loads_or_says_why(desktop, scenes_dir):
     """Every scene file loads; a SOG level loads as a file set from its meta.json; the
     streamed LOD sets (lod-meta.json) and zstd SPZ fail with a message, page intact."""

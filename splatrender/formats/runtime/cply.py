@@ -70,9 +70,7 @@ def prepare(data: bytes, name: str) -> Decoded:
         if [p.name for p in she.properties] != expect or any(
             TYPES[p.type][1] != 1 for p in she.properties
         ):
-            raise FormatError(
-                name, "compressed PLY 'sh' element must be uchar f_rest_0.. in order"
-            )
+            raise FormatError(name, "compressed PLY 'sh' element must be uchar f_rest_0.. in order")
         degree, rest, sh_stride = {9: 1, 24: 2, 45: 3}[m], m // 3, she.row_bytes
     cs, vs = ce.row_bytes, ve.row_bytes
     chunk_offs = [coff[p] for p in CHUNK_PROPS]

@@ -106,10 +106,14 @@ class PoolFiller:
         if plan.count != self.count:
             raise RenderError(f"decode plan holds {plan.count} splats, pool {self.count}")
         chunks = [self._chunk(p) for p in plan.parts]
-        need = max(
-            (p.fixed + min(c, p.count) * p.per_splat + 4 * MAX_SEGMENTS)
-            for p, c in zip(plan.parts, chunks, strict=True)
-        ) if plan.parts else 16
+        need = (
+            max(
+                (p.fixed + min(c, p.count) * p.per_splat + 4 * MAX_SEGMENTS)
+                for p, c in zip(plan.parts, chunks, strict=True)
+            )
+            if plan.parts
+            else 16
+        )
         staging = d.create_buffer(max(16, _align4(need)), [STORAGE, COPY_DST], "decode-input")
         plen = max(len(p.params) for p in plan.parts) if plan.parts else 0
         ubuf = d.create_buffer(
@@ -189,7 +193,9 @@ class PoolFiller:
             groups = -(-n // WORKGROUP)
             gx = min(groups, limit_x)
             ubuf = d.create_buffer(2048, [UNIFORM, COPY_DST], "fixup-params")
-            d.write_buffer(ubuf, struct.pack("<8I", n, gx, 0, self.sh_floats, 0, 0, 0, 0) + bytes(96))
+            d.write_buffer(
+                ubuf, struct.pack("<8I", n, gx, 0, self.sh_floats, 0, 0, 0, 0) + bytes(96)
+            )
             geom, _ = self.pool.page_buffers(page)
             group = d.bind_group(pipeline, 0, {1: geom, 3: ubuf}, f"{shader}-fixup")
             enc = d.encoder(entry)

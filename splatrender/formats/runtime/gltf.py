@@ -160,9 +160,10 @@ def _primitive(name: str, doc: dict, buffers: list, attrs: dict):
             color.append(get("COLOR_0", 4) if "COLOR_0" in attrs else None)
         return color[0]
 
-    if not place(get("OPACITY", 1), "OPACITY", [SLOT_OPACITY], [0]):
-        if not place(colour(), "COLOR_0", [SLOT_OPACITY], [3]):
-            table.default[SLOT_OPACITY] = 1.0
+    if not place(get("OPACITY", 1), "OPACITY", [SLOT_OPACITY], [0]) and not place(
+        colour(), "COLOR_0", [SLOT_OPACITY], [3]
+    ):
+        table.default[SLOT_OPACITY] = 1.0
     dc_rgb = False
     if not place(get("SH_DEGREE_0_COEF_0", 3), "SH_DEGREE_0_COEF_0", [11, 12, 13], [0, 1, 2]):
         dc_rgb = place(colour(), "COLOR_0", [11, 12, 13], [0, 1, 2])

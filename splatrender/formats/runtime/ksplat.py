@@ -106,7 +106,9 @@ def prepare(data: bytes, name: str) -> Decoded:
 
         parts.append(Part(count, params, segments, rec, fixed=len(centres) + len(ends_b) + 16))
         nb[at] = nbuckets
-        spans.append((at, count, body, rec, capacity, full, ends, block / 2.0 / qrange, qrange, centres))
+        spans.append(
+            (at, count, body, rec, capacity, full, ends, block / 2.0 / qrange, qrange, centres)
+        )
         at += count
         off += meta + size
     if at != total:

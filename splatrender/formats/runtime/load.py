@@ -46,7 +46,7 @@ def _pick(source: Source, name: str) -> tuple[str, bytes, Mapping[str, bytes] | 
                 data = bytes(value)
                 return sniff_bytes(data, key), data, files
         if len(files) == 1:
-            (key, value), = files.items()
+            ((key, value),) = files.items()
             data = bytes(value)
             return sniff_bytes(data, key), data, files
         raise FormatError(name, "file set has neither a meta.json (SOG) nor a .gltf/.glb")
@@ -103,9 +103,7 @@ async def load_to_pool(
     except Exception as e:  # struct.error, zipfile errors, ...
         raise FormatError(name, f"malformed {fmt} data: {type(e).__name__}: {e}") from None
     degree = dec.sh_degree if sh_degree is None else max(0, min(sh_degree, dec.sh_degree))
-    filler = PoolFiller(
-        device, dec.count, degree, page_size=page_size, chunk_splats=chunk_splats
-    )
+    filler = PoolFiller(device, dec.count, degree, page_size=page_size, chunk_splats=chunk_splats)
     quirks = list(dec.quirks)
     try:
         stats = await filler.run(dec.plan)

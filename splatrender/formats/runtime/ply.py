@@ -121,7 +121,9 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
     degree = next((d for d in (3, 2, 1) if rest >= 3 * ((d + 1) ** 2 - 1)), 0)
     m = (degree + 1) ** 2 - 1
     if rest != 3 * m:
-        quirks.append(f"{rest} f_rest properties is not a degree 0-3 layout: read as degree {degree}")
+        quirks.append(
+            f"{rest} f_rest properties is not a degree 0-3 layout: read as degree {degree}"
+        )
     for c in range(3):
         for j in range(m):
             put(SLOT_REST + 3 * j + c, f"f_rest_{c * m + j}")

@@ -160,9 +160,7 @@ async def prepare(
         tex.append(memoryview(b""))
     codebook = struct.pack("<768f", *books[0], *books[1], *books[2])
     step = [_f32((maxs[k] - mins[k]) / 65535.0) for k in range(3)]
-    params = struct.pack(
-        "<8f4I", *(_f32(v) for v in mins), 0.0, *step, 0.0, m, usable, 0, 0
-    )
+    params = struct.pack("<8f4I", *(_f32(v) for v in mins), 0.0, *step, 0.0, m, usable, 0, 0)
 
     def segments(first: int, n: int):
         return [t[4 * first : 4 * (first + n)] for t in tex] + [centroids, codebook]

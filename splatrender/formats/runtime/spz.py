@@ -125,7 +125,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             off += csize
         while len(blocks) < 6:
             blocks.append(memoryview(b""))
-    pos_b, alpha_b, _, _, rot_b, _ = blocks
+    pos_b, alpha_b = blocks[0], blocks[1]
     saturated = alpha_b.tobytes().count(255) if n else 0
     if saturated:
         quirks.append(

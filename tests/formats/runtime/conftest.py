@@ -5,8 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 # (id, path relative to the scenes folder); folders are SOG levels (meta.json + WebP)

@@ -22,7 +22,8 @@ SCRIPT = textwrap.dedent(
 
     async def main():
         device = await request_device()
-        rec = struct.pack("<6f4B4B", 0.5, -1.0, 2.0, 0.1, 0.2, 0.3, 200, 100, 50, 255, 200, 128, 128, 128)
+        rec = struct.pack("<6f8B", 0.5, -1.0, 2.0, 0.1, 0.2, 0.3, 200, 100, 50, 255,
+                          200, 128, 128, 128)
         scene = await rt.load_to_pool(device, rec * 300, name="tiny.splat")
         assert scene.count == 300 and scene.frame == "RDF", scene
         geom = await device.read_buffer(scene.pool.page_buffers(0)[0], 0, 64)

@@ -39,7 +39,9 @@ def check(device, run, data, name, *, sh_degree=None, **kw):
         opts = {"opacity": kw["opacity"]} if "opacity" in kw else {}
         s, kept, g, r, _ = numpy_twin(data, name, sh_degree, **opts)
         assert (scene.count, scene.frame) == (len(s), s.frame)
-        assert scene.sh_degree == (s.sh_degree if sh_degree is None else min(sh_degree, s.sh_degree))
+        assert scene.sh_degree == (
+            s.sh_degree if sh_degree is None else min(sh_degree, s.sh_degree)
+        )
         geom, sh = read_pool(run, scene)
         compare(geom, sh, kept, g, r)
         return scene.quirks, s.quirks
@@ -99,7 +101,7 @@ def test_ply_opacity_after_sigmoid_detected(device, run):
     s.opacities = np.random.default_rng(1).uniform(0, 1, 500).astype(np.float32)
     data = ply.to_bytes(s)
     with pytest.warns(UserWarning, match="after the sigmoid"):
-        ours, theirs = check(device, run, data, "hy.ply")
+        ours, _ = check(device, run, data, "hy.ply")
     assert any(q.startswith("opacity-after-sigmoid") for q in ours)
     check(device, run, data, "hy.ply", opacity="logit")
     check(device, run, ply.to_bytes(random_splats(300, 0, 9)), "lin.ply", opacity="linear")
@@ -145,7 +147,10 @@ def _ksplat(level: int, seed: int = 0) -> bytes:
         heads += bytes(sh)
         meta = b""
         if level:
-            meta = np.array(partial, "<u4").tobytes() + rng.normal(0, 3, (nb, 3)).astype("<f4").tobytes()
+            meta = (
+                np.array(partial, "<u4").tobytes()
+                + rng.normal(0, 3, (nb, 3)).astype("<f4").tobytes()
+            )
         body = rng.integers(0, 256, (count, rec), dtype=np.uint8)
         if level == 0:
             body[:, : cb + sb + rb] = np.frombuffer(
