@@ -51,6 +51,14 @@ class AdapterInfo:
     adapter_type: str = ""
     driver: str = ""
 
+    @property
+    def is_software(self) -> bool:
+        """A CPU adapter (lavapipe/llvmpipe, SwiftShader, WARP): tuned differently."""
+        text = " ".join((self.name, self.vendor, self.adapter_type, self.driver)).lower()
+        return self.adapter_type.lower() == "cpu" or any(
+            k in text for k in ("llvmpipe", "lavapipe", "swiftshader", "warp", "software")
+        )
+
     def describe(self) -> str:
         extra = ", ".join(x for x in (self.backend, self.adapter_type, self.driver) if x)
         return f"{self.name} ({extra})" if extra else self.name

@@ -18,8 +18,8 @@ import pytest
 from splatrender.formats import load
 from splatrender.formats.gpu_pack import sanitize, to_scene_data
 from splatrender.formats.splats import Splats
-from splatrender.reference.project import project
 from splatrender.reference.metrics import fraction_off, psnr
+from splatrender.reference.project import project
 from splatrender.reference.render import render as ref_render
 from splatrender.render import renderer as renderer_mod
 from splatrender.render.camera import Camera
