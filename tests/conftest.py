@@ -64,3 +64,21 @@ def device(event_loop_runner):
 def run(event_loop_runner):
     """Run a coroutine to completion on the session's loop: ``run(coro)``."""
     return event_loop_runner
+
+
+@pytest.fixture(autouse=True)
+def _hide_foreign_running_loop(request):
+    """Playwright's sync API (browser tests) leaves its event loop marked as running
+    in the main thread for the whole session, and code under test that calls
+    ``asyncio.run()`` (the CLI) would then refuse to start. Tests that don't drive
+    the browser run with that mark cleared, and it is put back afterwards."""
+    loop = asyncio.events._get_running_loop()
+    uses_browser = any(n in request.fixturenames for n in ("browser", "page", "desktop", "phone"))
+    if loop is None or uses_browser:
+        yield
+        return
+    asyncio.events._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio.events._set_running_loop(loop)

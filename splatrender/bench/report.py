@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from .schema import Results, Run, stage_names, summarize
+from .schema import Results, Run, percentile, stage_names, summarize
 
 STAGE_ORDER = ("project", "depth-sort", "bin", "tile-scan", "tile-sort", "raster")
 
@@ -41,11 +41,16 @@ def _ordered_stages(runs: list[Run]) -> list[str]:
     return known + [s for s in names if s not in STAGE_ORDER]
 
 
+def _short_adapter(run: Run) -> str:
+    a = run.adapter
+    return f"{a.name.split(' (')[0]} {a.backend}".strip()
+
+
 def _who(run: Run) -> str:
     return f"{run.renderer} · {run.adapter.describe()}"
 
 
-def markdown(results: Results, chart: str | None = None) -> str:
+def markdown(results: Results, chart: str | None = None, notes: list[str] | None = None) -> str:
     m = results.machine
     lines = [
         "# splatrender bench report",
@@ -54,6 +59,7 @@ def markdown(results: Results, chart: str | None = None) -> str:
         f"Python {m.python}; splatrender {m.splatrender}; run {results.created}.",
         "",
     ]
+    lines += [*notes, ""] if notes else []
     if chart:
         lines += [f"![frame time per adapter and stage]({chart})", ""]
     lines += [
@@ -149,7 +155,7 @@ def chart(results: Results, path: str | Path) -> None:
 
     runs = results.runs
     names = _ordered_stages(runs)
-    labels = [f"{r.renderer.split()[0]} · {r.adapter.name[:20]}\n{r.label()}" for r in runs]
+    labels = [f"{r.renderer.split()[0]} · {_short_adapter(r)}\n{r.label()}" for r in runs]
     fig, ax = plt.subplots(figsize=(11, 1.6 + 0.55 * len(runs)), dpi=110)
     colours = plt.get_cmap("tab10")
     ys = list(range(len(runs)))[::-1]
@@ -172,22 +178,31 @@ def chart(results: Results, path: str | Path) -> None:
         lab = "frame (other / untimed)" if "other" not in drawn_labels else None
         drawn_labels.add("other")
         ax.barh(y, rest, left=left, color="#bbbbbb", label=lab)
-        ax.text(total, y, f" {_ms(total)} ms", va="center", fontsize=8)
+        ms = [f.ms for f in run.frames]
+        q1, q3 = percentile(ms, 25), percentile(ms, 75)
+        ax.errorbar(total, y, xerr=[[total - q1], [q3 - total]], fmt="none", ecolor="black",
+                    capsize=3, lw=0.8)  # fmt: skip
+        ax.text(q3, y + 0.3, f" {_ms(total)} ms", va="center", fontsize=8)
     ax.set_yticks(ys)
     ax.set_yticklabels(labels, fontsize=7)
-    ax.set_xlabel("median frame time (ms), split by GPU stage")
+    ax.set_xlabel("median frame time (ms), split by GPU stage; whiskers: interquartile range")
     ax.set_title("splatrender bench: frame time per adapter and stage")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-    ax.set_xlim(0, max((summarize(r).get("frame_ms", {}).get("p50") or 0) for r in runs) * 1.18)
+    ax.set_xlim(0, max(percentile([f.ms for f in r.frames], 75) for r in runs) * 1.15)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def write_report(results: Results, markdown_path: str | Path, chart_path: str | Path) -> None:
+def write_report(
+    results: Results,
+    markdown_path: str | Path,
+    chart_path: str | Path,
+    notes: list[str] | None = None,
+) -> None:
     """Write the Markdown summary and, beside it, the PNG chart it links to."""
     markdown_path, chart_path = Path(markdown_path), Path(chart_path)
     if results.runs:
         chart(results, chart_path)
     rel = chart_path.name if chart_path.parent == markdown_path.parent else str(chart_path)
-    markdown_path.write_text(markdown(results, rel if results.runs else None))
+    markdown_path.write_text(markdown(results, rel if results.runs else None, notes))

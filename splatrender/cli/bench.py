@@ -59,6 +59,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
+        "--note", action="append", help="a paragraph for the top of the report (repeatable)"
+    )
+    p.add_argument(
         "--min-effect", type=float, default=0.05, help="compare: smallest change flagged (0.05)"
     )
     p.set_defaults(run=run)
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     results.write(out)
     md = Path(args.report) if args.report else out.with_suffix(".md")
-    write_report(results, md, md.with_suffix(".png"))
+    write_report(results, md, md.with_suffix(".png"), args.note)
     print(f"wrote {out}, {md} and {md.with_suffix('.png')}")
     return 0
 
@@ -136,6 +139,6 @@ def _report(args: argparse.Namespace) -> int:
         return 2
     merged = merge([Results.read(f) for f in files])
     md = Path(args.output or "bench-report.md")
-    write_report(merged, md, md.with_suffix(".png"))
+    write_report(merged, md, md.with_suffix(".png"), args.note)
     print(f"wrote {md} and {md.with_suffix('.png')}")
     return 0

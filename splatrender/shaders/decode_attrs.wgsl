@@ -17,6 +17,10 @@ struct Params {
     opacity_linear: u32,  // 1: stored opacity is after the sigmoid, take the logit
     file_sh: u32,         // SH rest floats stored per splat (<= 45)
     dc_rgb: u32,          // 1: slots 11-13 hold a colour in [0, 1] (glTF COLOR_0), not SH DC
+    count_opacity: u32,   // 1: count opacities into `stats` (only when a sample looked linear)
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
     seg_of: array<vec4<u32>, 15>,
     offset: array<vec4<u32>, 15>,
     stride: array<vec4<u32>, 15>,
@@ -59,7 +63,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         }
         let mean = vec3<f32>(slot(i, 0u), slot(i, 1u), slot(i, 2u));
         var opacity = slot(i, 3u);
-        if is_finite(opacity) {
+        if params.count_opacity != 0u && is_finite(opacity) {
             atomicAdd(&wg_finite, 1u);
             if opacity < 0.0 || opacity > 1.0 {
                 atomicAdd(&wg_outside, 1u);
@@ -84,7 +88,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
         store_splat(params.c, i, ok, mean, opacity, quat, ls, dc);
     }
     workgroupBarrier();
-    if li == 0u {
+    if li == 0u && params.count_opacity != 0u {
         let n_out = atomicLoad(&wg_outside);
         let n_fin = atomicLoad(&wg_finite);
         if n_out != 0u {

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from synth import random_splats
 
 from splatrender.errors import FormatError
 from splatrender.formats.splats import Splats
@@ -19,6 +18,7 @@ from splatrender.lod.merge import merge_groups
 from splatrender.reference.metrics import psnr
 from splatrender.reference.render import render
 from splatrender.render.camera import Camera
+from tests.lod.synth import random_splats
 
 
 def _cols(s: Splats):

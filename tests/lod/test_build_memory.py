@@ -9,10 +9,10 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-from synth import write_inria_ply
 
 from splatrender.lod.build import ColumnSource, build
 from splatrender.lod.manifest import parse_manifest
+from tests.lod.synth import write_inria_ply
 
 BYTES_PER_SPLAT_RAM = 48  # documented bound on the O(N) part (Morton codes, order, ids)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synth import random_splats
 
 from splatrender.gpu import COPY_SRC, STORAGE
 from splatrender.lod.codec import decode_chunk, encode_chunk
 from splatrender.lod.gpu_decode import ChunkDecoder
 from splatrender.render.layout import GEOM_FLOATS, sh_rest_floats
+from tests.lod.synth import random_splats
 
 pytestmark = pytest.mark.gpu
 

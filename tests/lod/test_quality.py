@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synth import random_splats
-from test_select import _check_partition
 
 from splatrender.formats.gpu_pack import to_scene_data
 from splatrender.lod.build import build
@@ -13,6 +11,8 @@ from splatrender.lod.scene import LodScene
 from splatrender.reference.metrics import psnr
 from splatrender.render.camera import Camera
 from splatrender.render.renderer import Renderer
+from tests.lod.synth import random_splats
+from tests.lod.test_select import _check_partition
 
 pytestmark = pytest.mark.gpu
 

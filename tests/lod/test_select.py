@@ -6,7 +6,6 @@ import math
 import random
 
 import pytest
-from synth import random_splats
 
 from splatrender.lod.build import build
 from splatrender.lod.manifest import parse_manifest
@@ -19,6 +18,7 @@ from splatrender.lod.select import (
     select_cut,
 )
 from splatrender.render.camera import Camera
+from tests.lod.synth import random_splats
 
 
 @pytest.fixture(scope="module")

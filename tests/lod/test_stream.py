@@ -7,14 +7,14 @@ import logging
 import math
 
 import pytest
-from flaky_server import FlakyServer
-from synth import random_splats
-from test_select import _check_partition
 
 from splatrender.lod.build import build
 from splatrender.lod.scene import LodScene
 from splatrender.lod.stream import CorruptData, FileFetcher, HttpFetcher, Streamer
 from splatrender.render.camera import Camera
+from tests.lod.flaky_server import FlakyServer
+from tests.lod.synth import random_splats
+from tests.lod.test_select import _check_partition
 
 pytestmark = pytest.mark.gpu
 

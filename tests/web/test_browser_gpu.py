@@ -7,7 +7,8 @@ Results are checked in Python inside the page and reported back as plain values.
 from __future__ import annotations
 
 import pytest
-from webtools import boot_python, run_python
+
+from tests.web.webtools import boot_python, run_python
 
 pytestmark = [pytest.mark.browser, pytest.mark.gpu]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from webtools import open_page, screenshot_rgb, synthetic_splat
+
+from tests.web.webtools import open_page, screenshot_rgb, synthetic_splat
 
 pytestmark = [pytest.mark.browser, pytest.mark.gpu]
 

@@ -9,7 +9,8 @@ import struct
 
 import numpy as np
 import pytest
-from webtools import load_scene, open_page, psnr, run_native, screenshot_rgb, set_camera
+
+from tests.web.webtools import load_scene, open_page, psnr, run_native, screenshot_rgb, set_camera
 
 pytestmark = [pytest.mark.browser, pytest.mark.gpu]
 

@@ -25,8 +25,16 @@ async function gpuDone() {
 
 const frameEnd = () => new Promise((res) => app.once("frameend", res));
 
+// On WebGPU PlayCanvas 2.23 sorts on the GPU inside every frame (its AUTO renderer is
+// RASTER_GPU_SORT there); on WebGL2 a worker sorts and signals "gsplat:sorted".
 async function step(v) {
   const t0 = performance.now();
+  if (gdev.isWebGPU) {
+    setView(v);
+    await frameEnd();
+    await gpuDone();
+    return { ms: performance.now() - t0, sortSignal: true };
+  }
   const wait = sorts.wait();
   setView(v); // the app's own loop renders; its sorter worker gets the new camera
   const signalled = await wait;

@@ -41,7 +41,7 @@ async function untilSorts(n, timeoutMs = 15000) {
   while (sorts.count < target) {
     if (performance.now() - start > timeoutMs) return false;
     renderer.render(scene, camera);
-    await sorts.wait(1000);
+    await sorts.wait(5000);
   }
   return true;
 }

@@ -44,11 +44,18 @@ class AttrTable:
         self.seg[slot], self.offset[slot], self.stride[slot] = seg, offset, stride
 
     def pack(
-        self, *, scale_linear: bool, opacity_linear: bool, file_sh: int, dc_rgb: bool = False
+        self,
+        *,
+        scale_linear: bool,
+        opacity_linear: bool,
+        file_sh: int,
+        dc_rgb: bool = False,
+        count_opacity: bool = False,
     ) -> bytes:
         return struct.pack(
-            f"<4I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}f",
+            f"<8I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}f",
             int(scale_linear), int(opacity_linear), file_sh, int(dc_rgb),
+            int(count_opacity), 0, 0, 0,
             *self.seg, *self.offset, *self.stride, *self.default,
         )  # fmt: skip
 

@@ -28,7 +28,7 @@ from .common import (
     unpack_f32,
 )
 from .fill import Part, Plan, PoolFiller
-from .scene import sampled_bounds
+from .scene import sample_indices, sampled_bounds
 
 FLOAT_TYPES = ("float", "float32")
 POINT_OPACITY = 0.9
@@ -135,7 +135,20 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
     if linear:
         quirks.append("opacity read as linear [0,1] values (opacity='linear')")
     view = memoryview(data)
-    params = table.pack(scale_linear=False, opacity_linear=linear, file_sh=3 * m)
+    oo = start + offsets["opacity"] if has_opacity else 0
+    # The exact all-splat check (GPU counters) runs only when a sample looks linear:
+    # one finite sampled value outside [0, 1] already rules the convention out.
+    maybe_linear = (
+        has_opacity
+        and opacity == "auto"
+        and all(
+            not math.isfinite(v) or 0.0 <= v <= 1.0
+            for v in (unpack_f32(data, oo + i * stride) for i in sample_indices(n))
+        )
+    )
+    params = table.pack(
+        scale_linear=False, opacity_linear=linear, file_sh=3 * m, count_opacity=maybe_linear
+    )
     part = Part(n, params, lambda first, k: [rows(view, start, stride)(first, k)], stride)
     plan = Plan("decode_attrs", [part], stats=True)
     ox, oy, oz = (start + offsets[a] for a in "xyz")
@@ -145,7 +158,7 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
         return unpack_f32(data, ox + b), unpack_f32(data, oy + b), unpack_f32(data, oz + b)
 
     after = None
-    if has_opacity and opacity == "auto":
+    if maybe_linear:
 
         async def after(filler: PoolFiller, stats: bytes) -> list[str]:
             outside = int.from_bytes(stats[0:4], "little")

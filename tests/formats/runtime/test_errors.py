@@ -8,10 +8,10 @@ import struct
 
 import numpy as np
 import pytest
-from conftest import REAL, source_of
 
 from splatrender.errors import FormatError
 from splatrender.formats.runtime import load_to_pool
+from tests.formats.runtime.conftest import REAL, source_of
 
 pytestmark = pytest.mark.gpu
 

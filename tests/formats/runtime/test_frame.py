@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import source_of, twin_path
-from twins import numpy_twin
 
 from splatrender.formats.runtime import load_to_pool
 from splatrender.render.camera import Camera
 from splatrender.render.renderer import Renderer
+from tests.formats.runtime.conftest import source_of, twin_path
+from tests.formats.runtime.twins import numpy_twin
 
 pytestmark = pytest.mark.gpu
 W, H = 96, 64

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import REAL, source_of, twin_path
-from twins import compare, numpy_twin, read_pool
 
 from splatrender.formats.runtime import load_to_pool
+from tests.formats.runtime.conftest import REAL, source_of, twin_path
+from tests.formats.runtime.twins import compare, numpy_twin, read_pool
 
 pytestmark = pytest.mark.gpu
 

@@ -13,11 +13,11 @@ import warnings
 
 import numpy as np
 import pytest
-from twins import compare, numpy_twin, read_pool
 
 from splatrender.formats import frames, ply, splat, spz
 from splatrender.formats.runtime import load_to_pool
 from splatrender.formats.splats import Splats
+from tests.formats.runtime.twins import compare, numpy_twin, read_pool
 
 pytestmark = pytest.mark.gpu
 
