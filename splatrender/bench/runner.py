@@ -62,23 +62,31 @@ def machine_info() -> Machine:
     )
 
 
-async def list_adapters(selector: str = "all") -> list[Any]:
-    """Adapters to bench: one per device name (wgpu lists some devices once per
-    backend, e.g. lavapipe as Vulkan and as OpenGL; the first, preferred, backend is
-    kept because ``NativeDevice.create`` picks adapters by name)."""
+async def list_adapters(selector: str = "all") -> tuple[list[Any], list[Any]]:
+    """(adapters to bench, adapters skipped as duplicates).
+
+    wgpu lists some devices once per backend (lavapipe: Vulkan and OpenGL); one per
+    device name is kept, the first (preferred) backend, because
+    ``NativeDevice.create`` picks adapters by name.
+    """
     from ..gpu.native import enumerate_adapters
 
     seen: dict[str, Any] = {}
+    skipped = []
     for a in await enumerate_adapters():
-        seen.setdefault(a.name, a)
+        if a.name in seen:
+            skipped.append(a)
+        else:
+            seen[a.name] = a
     found = list(seen.values())
     if selector != "all":
         found = [a for a in found if selector.lower() in a.name.lower()]
+        skipped = [a for a in skipped if selector.lower() in a.name.lower()]
         if not found:
             raise SplatError(f"no adapter matching {selector!r}; see `splatrender adapters`")
     if not found:
         raise SplatError("no WebGPU adapter found (install mesa-vulkan-drivers for lavapipe)")
-    return found
+    return found, skipped
 
 
 # -- measurement helpers -----------------------------------------------------------
@@ -272,13 +280,15 @@ async def run_bench(
         raise SplatError(f"unknown camera path {config.path!r}; choose one of {paths.PATHS}")
     if config.frames < 1:
         raise SplatError("--frames must be at least 1")
-    adapters = await list_adapters(config.adapter)
+    adapters, duplicates = await list_adapters(config.adapter)
     locations = [resolve_scene(s) for s in config.scenes]
     per_run = config.frames + config.warmup
     total = len(adapters) * len(locations) * len(config.sizes) * len(config.budgets) * per_run
     results = Results(machine_info(), [], datetime.now(UTC).isoformat(timespec="seconds"))
     bar = tqdm(total=total, unit="frame", disable=not progress, file=sys.stderr, smoothing=0)
     say = warn or (lambda m: bar.write(m, file=sys.stderr))
+    for a in duplicates:
+        say(f"not benched: {a.describe()} (same device as another backend's adapter)")
     try:
         for info in adapters:
             device = await NativeDevice.create(adapter=info.name)

@@ -44,9 +44,10 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
   and end of every labelled compute pass, summed per label; frame ``ms`` is wall
   time from encoding to the GPU reporting done (``await device.done()``).
 - ``cpu-sync``: the adapter has no timestamp queries (or ``--timing cpu``): each
-  pass is submitted on its own and timed on the CPU around ``await device.done()``,
-  so stage times include a queue round trip each and sum to more than a frame in
-  which the passes run back to back.
+  pass is submitted on its own and timed on the CPU around ``await device.done()``;
+  frame ``ms`` is the sum of those times (plus the frame's buffer clears), so it
+  includes one queue round trip per pass and exceeds a frame whose passes run back
+  to back.
 - ``raf``: browser runs; ``ms`` is the time between frames whose drawing is known
   complete (requestAnimationFrame deltas, or the renderer's own frame-done signal
   where it has one, e.g. our viewer's ``frame`` event). ``stages`` may be empty.

@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
         type=int,
         action="append",
         metavar="N",
-        help="splat budget of LOD sets (repeatable)",
+        help="splat budget of LOD sets (repeatable; plain scenes ignore it)",
     )
     p.add_argument("--frames", type=int, default=10, help="timed frames per run (10)")
     p.add_argument("--warmup", type=int, default=2, help="untimed frames before them (2)")

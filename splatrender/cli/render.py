@@ -102,20 +102,20 @@ async def render_file(args: argparse.Namespace) -> Path:
             if scene.splats is None:
                 print("--check compares plain scenes only; skipped for a LOD set")
             else:
-                _check(scene.splats, camera, args, rgba)
+                _check(scene.splats, camera, args, rgba, renderer.tile_size)
     finally:
         await scene.close()
     return out
 
 
-def _check(splats, camera, args, rgba: bytes) -> None:
+def _check(splats, camera, args, rgba: bytes, tile: int) -> None:
     import numpy as np
 
     from ..formats.gpu_pack import sanitize
     from ..reference.metrics import fraction_off, psnr
     from ..reference.render import render
 
-    ref = render(sanitize(splats)[0], camera, args.mode, args.background)
+    ref = render(sanitize(splats)[0], camera, args.mode, args.background, tile)
     img = np.frombuffer(rgba, np.uint8).reshape(camera.height, camera.width, 4)[..., :3] / 255
     ref8 = np.round(np.clip(ref, 0, 1) * 255) / 255
     print(

@@ -48,11 +48,13 @@ def quat_to_rotmat(q: np.ndarray) -> np.ndarray:
     )
 
 
-def tile_grid(width: int, height: int) -> tuple[int, int]:
-    return -(-width // TILE_SIZE), -(-height // TILE_SIZE)
+def tile_grid(width: int, height: int, tile: int = TILE_SIZE) -> tuple[int, int]:
+    return -(-width // tile), -(-height // tile)
 
 
-def project(splats: Splats, camera: Camera, mode: str = "classic") -> Projected:
+def project(
+    splats: Splats, camera: Camera, mode: str = "classic", tile: int = TILE_SIZE
+) -> Projected:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     f8 = np.float64
@@ -107,13 +109,13 @@ def project(splats: Splats, camera: Camera, mode: str = "classic") -> Projected:
         reach = 2.0 * np.log(np.maximum(opacity * 255.0, 1.0))
         ex = np.minimum(radius, np.sqrt(reach * a))
         ey = np.minimum(radius, np.sqrt(reach * c))
-        tiles_x, tiles_y = tile_grid(w, h)
+        tiles_x, tiles_y = tile_grid(w, h, tile)
         rect = np.stack(
             [
-                np.clip(np.floor((xy[:, 0] - ex) / TILE_SIZE), 0, tiles_x),
-                np.clip(np.floor((xy[:, 1] - ey) / TILE_SIZE), 0, tiles_y),
-                np.clip(np.ceil((xy[:, 0] + ex) / TILE_SIZE), 0, tiles_x),
-                np.clip(np.ceil((xy[:, 1] + ey) / TILE_SIZE), 0, tiles_y),
+                np.clip(np.floor((xy[:, 0] - ex) / tile), 0, tiles_x),
+                np.clip(np.floor((xy[:, 1] - ey) / tile), 0, tiles_y),
+                np.clip(np.ceil((xy[:, 0] + ex) / tile), 0, tiles_x),
+                np.clip(np.ceil((xy[:, 1] + ey) / tile), 0, tiles_y),
             ],
             axis=1,
         )

@@ -40,18 +40,20 @@ def rasterize(
     width: int,
     height: int,
     background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    tile: int = TILE_SIZE,
 ) -> np.ndarray:
-    """(H,W,3) float64 image; front-to-back per 16x16 tile with early stop."""
-    tiles_x, tiles_y = tile_grid(width, height)
+    """(H,W,3) float64 image; front to back per tile with early stop. ``tile`` must be
+    the tile size ``proj`` was binned with."""
+    tiles_x, tiles_y = tile_grid(width, height, tile)
     order = depth_order(proj)
-    tile, splat = bin_tiles(proj, order, tiles_x)
-    bounds = np.searchsorted(tile, np.arange(tiles_x * tiles_y + 1))
+    pair_tile, splat = bin_tiles(proj, order, tiles_x)
+    bounds = np.searchsorted(pair_tile, np.arange(tiles_x * tiles_y + 1))
     img = np.empty((height, width, 3))
     bg = np.asarray(background, np.float64)
     for t in range(tiles_x * tiles_y):
         ty, tx = divmod(t, tiles_x)
-        x0, y0 = tx * TILE_SIZE, ty * TILE_SIZE
-        x1, y1 = min(x0 + TILE_SIZE, width), min(y0 + TILE_SIZE, height)
+        x0, y0 = tx * tile, ty * tile
+        x1, y1 = min(x0 + tile, width), min(y0 + tile, height)
         px, py = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
         px, py = px.ravel(), py.ravel()
         ids = splat[bounds[t] : bounds[t + 1]]

@@ -5,14 +5,13 @@ from __future__ import annotations
 import struct
 
 from .camera import Camera
-from .layout import TILE_SIZE
 
 # 7 vec4<f32|u32> after a mat4x4<f32>.
 FRAME_UNIFORM_BYTES = 64 + 7 * 16
 
 
-def tile_grid(width: int, height: int) -> tuple[int, int]:
-    return -(-width // TILE_SIZE), -(-height // TILE_SIZE)
+def tile_grid(width: int, height: int, tile: int) -> tuple[int, int]:
+    return -(-width // tile), -(-height // tile)
 
 
 def pack_frame(
@@ -21,6 +20,7 @@ def pack_frame(
     visible_capacity: int,
     pair_capacity: int,
     debug_f32: bool,
+    tile: int,
 ) -> bytes:
     m = camera.world_to_camera
     column_major = [m[r * 4 + c] for c in range(4) for r in range(4)]
@@ -32,7 +32,7 @@ def pack_frame(
     lim_xn = camera.cx / camera.fx + 0.3 * tan_x
     lim_yp = (h - camera.cy) / camera.fy + 0.3 * tan_y
     lim_yn = camera.cy / camera.fy + 0.3 * tan_y
-    tx, ty = tile_grid(w, h)
+    tx, ty = tile_grid(w, h, tile)
     return struct.pack(
         "<16f4f4f4f4f4f4I4I",
         *column_major,

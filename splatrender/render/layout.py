@@ -17,7 +17,8 @@ from __future__ import annotations
 
 GEOM_FLOATS = 16
 PROJ_FLOATS = 9
-TILE_SIZE = 16
+TILE_SIZE = 16  # default; CPU adapters use SOFTWARE_TILE_SIZE (renderer.tile_size)
+SOFTWARE_TILE_SIZE = 8
 WORKGROUP = 256
 
 

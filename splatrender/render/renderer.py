@@ -28,7 +28,14 @@ from ..gpu import (
 from .camera import Camera
 from .frame_uniforms import FRAME_UNIFORM_BYTES, pack_frame, tile_grid
 from .indirect import DispatchArgs
-from .layout import GEOM_FLOATS, PROJ_FLOATS, TILE_SIZE, WORKGROUP, sh_rest_floats
+from .layout import (
+    GEOM_FLOATS,
+    PROJ_FLOATS,
+    SOFTWARE_TILE_SIZE,
+    TILE_SIZE,
+    WORKGROUP,
+    sh_rest_floats,
+)
 from .pool import SplatPool
 from .scan import ExclusiveScan
 from .scene_data import SceneData
@@ -41,6 +48,14 @@ _VISIBLE, _VISIBLE_EFF, _PAIRS, _PAIRS_EFF = range(4)
 _ARGS_VISIBLE, _ARGS_PAIRS = 0, 256
 _MIN_PAIR_CAPACITY = 1 << 16
 _PAIRS_PER_SPLAT_GUESS = 4
+
+
+def tile_size(device: Device) -> int:
+    """Tile edge in pixels. CPU adapters blend every pixel of a tile for every splat
+    listed in it, so smaller tiles waste less (measured on lavapipe: 8 px tiles make
+    frames 1.3-1.5x faster than 16 px, the extra pairs cost less than they save).
+    The reference renderer takes the same tile size, so images stay exact."""
+    return SOFTWARE_TILE_SIZE if device.info.is_software else TILE_SIZE
 
 
 def raster_rows(device: Device) -> int:
@@ -79,13 +94,14 @@ class Renderer:
             e: device.compute_pipeline(load_shader("bin", {"WORKGROUP": WORKGROUP}), e, f"bin-{e}")
             for e in ("clamp_visible", "count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
         }
-        rows = raster_rows(device)
+        self.tile_size = tile = tile_size(device)
+        rows = min(raster_rows(device), tile)
         raster_consts = {
-            "TILE_SIZE": TILE_SIZE,
+            "TILE_SIZE": tile,
             "ROWS": rows,
-            "THREADS_Y": TILE_SIZE // rows,
-            "THREADS": TILE_SIZE * TILE_SIZE // rows,
-            "BATCH": TILE_SIZE * TILE_SIZE,
+            "THREADS_Y": tile // rows,
+            "THREADS": tile * tile // rows,
+            "BATCH": tile * tile,
             "PROJ_FLOATS": PROJ_FLOATS,
         }
         self._raster = device.compute_pipeline(
@@ -125,7 +141,7 @@ class Renderer:
                 "WORKGROUP": WORKGROUP,
                 "GEOM_FLOATS": GEOM_FLOATS,
                 "PROJ_FLOATS": PROJ_FLOATS,
-                "TILE_SIZE": TILE_SIZE,
+                "TILE_SIZE": self.tile_size,
                 "SH_DEGREE": sh_degree,
                 "SH_REST_FLOATS": max(1, sh_rest_floats(sh_degree)),
                 "ANTIALIASED": self.mode == "antialiased",
@@ -172,7 +188,7 @@ class Renderer:
             return
         if width * height * 4 > self.device.limits.max_storage_binding:
             raise RenderError(f"{width}x{height} exceeds this adapter's largest storage binding")
-        tx, ty = tile_grid(width, height)
+        tx, ty = tile_grid(width, height, self.tile_size)
         if max(tx, ty) > 0xFFFF or self._raster_grid(tx * ty)[1] > self._max_dim():
             raise RenderError(f"{width}x{height} has more tiles than the adapter can dispatch")
         d = self.device
@@ -206,6 +222,7 @@ class Renderer:
                 self.visible_capacity,
                 self.pair_capacity,
                 self.debug_f32,
+                self.tile_size,
             ),
         )
         self.stats.splats = n_active
@@ -263,7 +280,7 @@ class Renderer:
                 args_vis,
             )
             self.dispatch_args.encode(cp, counts(_PAIRS_EFF), WORKGROUP, args_pairs)
-        tx, ty = tile_grid(camera.width, camera.height)
+        tx, ty = tile_grid(camera.width, camera.height, self.tile_size)
         tile_bits = max(1, (tx * ty - 1).bit_length())
         keys, vals = self.tile_sort.encode(
             encoder, self.pair_keys, self.pair_vals, counts(_PAIRS_EFF), tile_bits

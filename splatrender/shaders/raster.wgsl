@@ -62,6 +62,7 @@ fn main(
         ndone += select(0u, 1u, done[r]);
     }
     atomicAdd(&s_done, ndone);
+    var live_rows = ROWS - ndone;
     let fx = f32(px) + 0.5;
     for (var base = range.x; base < range.y; base += BATCH) {
         for (var q = 0u; q < BATCH / THREADS; q++) {
@@ -82,6 +83,9 @@ fn main(
             let xyo = s_xy_opacity[j];
             let cn = s_conic[j];
             let col = s_color[j].xyz;
+            if (live_rows == 0u) {
+                break;  // all of this thread's pixels are done (a whole SIMD group skips)
+            }
             let dx = xyo.x - fx;
             let hx = 0.5 * cn.x * dx * dx;
             for (var r = 0u; r < ROWS; r++) {
@@ -92,6 +96,7 @@ fn main(
                 let next_t = t[r] * (1.0 - alpha);
                 let stop = !done[r] && next_t < T_MIN;
                 stops += select(0u, 1u, stop);
+                live_rows -= select(0u, 1u, stop);
                 done[r] = done[r] || stop;
                 color[r] += col * select(alpha * t[r], 0.0, done[r]);
                 t[r] = select(next_t, t[r], done[r]);

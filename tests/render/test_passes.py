@@ -42,7 +42,7 @@ def test_projection_matches_twin(renderers, run, sh_degree, mode):
     r.set_scene(to_scene_data(s))
     run(r.render(cam))
     g = run(read_frame(r))
-    ref = project(sanitize(s)[0], cam, mode)
+    ref = project(sanitize(s)[0], cam, mode, r.tile_size)
 
     ref_ids = set(np.flatnonzero(ref.visible).tolist())
     gpu_ids = set(g.ids.tolist())
@@ -74,10 +74,10 @@ def test_depth_order_and_binning_match_twin(renderers, run):
     # float32 z may differ from float32(float64 z) by an ulp, so near-ties may swap;
     # exactness of the sort itself is tested in test_sort.py.
     assert sorted(g.order.tolist()) == list(range(g.visible))
-    z = project(sanitize(s)[0], cam).depth[g.ids][g.order]
+    z = project(sanitize(s)[0], cam, tile=r.tile_size).depth[g.ids][g.order]
     assert np.all(np.diff(z) >= -4e-7 * z[1:])
     proj = g.as_projected(len(s))
-    tiles_x = -(-cam.width // 16)
+    tiles_x = -(-cam.width // r.tile_size)
     tile, splat = bin_tiles(proj, depth_order(proj), tiles_x)
     assert g.pairs == len(tile)
     np.testing.assert_array_equal(g.pair_tiles, tile)
@@ -95,5 +95,5 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     r.set_scene(to_scene_data(s))
     run(r.render(cam, (0.3, 0.2, 0.1)))
     g = run(read_frame(r))
-    ref = rasterize(g.as_projected(len(s)), cam.width, cam.height, (0.3, 0.2, 0.1))
+    ref = rasterize(g.as_projected(len(s)), cam.width, cam.height, (0.3, 0.2, 0.1), r.tile_size)
     np.testing.assert_allclose(g.image[..., :3], ref, atol=2e-5)

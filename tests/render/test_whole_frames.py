@@ -20,13 +20,25 @@ from splatrender.formats.gpu_pack import sanitize, to_scene_data
 from splatrender.formats.splats import Splats
 from splatrender.reference.metrics import fraction_off, psnr
 from splatrender.reference.project import project
-from splatrender.reference.render import render as ref_render
+from splatrender.reference.render import render
 from splatrender.render import renderer as renderer_mod
 from splatrender.render.camera import Camera
-from splatrender.render.renderer import Renderer
+from splatrender.render.renderer import Renderer, tile_size
 from tests.render.scenes import orbit_cameras, random_splats
 
 BG = (0.05, 0.1, 0.2)
+TILE = 16  # set from the session's adapter by the autouse fixture below
+
+
+@pytest.fixture(autouse=True)
+def _tile_of_adapter(device):
+    global TILE
+    TILE = tile_size(device)
+
+
+def ref_render(splats, camera, mode="classic", background=BG):
+    """The float64 reference with the tile size the GPU renderer uses on this adapter."""
+    return render(splats, camera, mode, background, TILE)
 
 
 def gpu_frame(device, run, splats, camera, mode="classic", background=BG, renderer=None):
@@ -153,7 +165,7 @@ def test_small_limits_split_pages_and_dispatches(device, run, monkeypatch):
     monkeypatch.setattr(device, "limits", small)
     rng = np.random.default_rng(13)
     s = random_splats(rng, 1500, 3, log_scale=(-4, -2))
-    cam = Camera.look_at((0, 0, -2.6), (0, 0, 0), (0, -1, 0), width=64, height=48)
+    cam = Camera.look_at((0, 0, -2.6), (0, 0, 0), (0, -1, 0), width=32, height=24)
     r = Renderer(device, debug_f32=True)
     img = gpu_frame(device, run, s, cam, renderer=r)
     assert r.pool.num_pages > 1
@@ -196,5 +208,5 @@ def test_sixteen_million_splats(device, run):
     r = Renderer(device, debug_f32=True)
     img = gpu_frame(device, run, full, cam, renderer=r)
     assert r.pool.num_pages > 1 and r.pool.capacity >= n
-    assert r.stats.visible == int(project(seen, cam).visible.sum())
+    assert r.stats.visible == int(project(seen, cam, tile=TILE).visible.sum())
     assert_matches(img, ref_render(seen, cam, "classic", BG))

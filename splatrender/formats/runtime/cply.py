@@ -104,5 +104,8 @@ def prepare(data: bytes, name: str) -> Decoded:
             out.append(lo * (1 - t[k]) + hi * t[k])
         return tuple(out)
 
-    bounds = sampled_bounds(n, position)
+    def alpha(i: int) -> float:
+        return data[v_start + i * vs + voff["packed_color"]] / 255  # low byte: A
+
+    bounds = sampled_bounds(n, position, alpha)
     return Decoded(Plan("decode_cply", [part]), n, degree, "RDF", bounds, "compressed-ply")

@@ -16,6 +16,7 @@ from ...errors import FormatError
 from .._io import MAX_SPLATS
 from .codecs import Codecs
 from .common import (
+    MISSING,
     SLOT_OPACITY,
     SLOT_QUAT,
     SLOT_REST,
@@ -234,7 +235,18 @@ async def prepare(
                 return unpack_f32(buf, b), unpack_f32(buf, b + 4), unpack_f32(buf, b + 8)
         return (float("nan"),) * 3
 
-    bounds = robust_bounds((position(g) for g in sample_indices(total)), total)
+    def alpha(g: int) -> float:
+        for (n, _, table, accs, _), first in zip(prims, firsts, strict=True):
+            if first <= g < first + n:
+                off = table.offset[SLOT_OPACITY]
+                if off == MISSING:
+                    return 1.0
+                buf, start, stride, _, _ = accs[table.seg[SLOT_OPACITY]]
+                return unpack_f32(buf, start + (g - first) * stride + off)
+        return 0.0
+
+    idx = list(sample_indices(total))
+    bounds = robust_bounds([position(g) for g in idx], total, [alpha(g) for g in idx])
     fmt = "glb" if data[:4] == GLB_MAGIC else "gltf"
     return Decoded(Plan("decode_attrs", parts, stats=True), total, degree, "RUB", bounds, fmt,
                    quirks)  # fmt: skip

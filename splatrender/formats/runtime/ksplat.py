@@ -114,6 +114,12 @@ def prepare(data: bytes, name: str) -> Decoded:
     if at != total:
         raise FormatError(name, f".ksplat sections hold {at:,} splats, header says {total:,}")
 
+    def alpha(g: int) -> float:
+        for first, count, body, rec, *_ in spans:
+            if first <= g < first + count:
+                return data[body + (g - first) * rec + cb + sb + rb + 3] / 255
+        return 0.0
+
     def position(g: int):
         for first, count, body, rec, capacity, full, ends, pscale, qrange, centres in spans:
             if first <= g < first + count:
@@ -131,5 +137,6 @@ def prepare(data: bytes, name: str) -> Decoded:
                 return tuple((u[k] - qrange) * pscale + c[k] for k in range(3))
         return (float("nan"),) * 3
 
-    bounds = robust_bounds((position(g) for g in sample_indices(total)), total)
+    idx = list(sample_indices(total))
+    bounds = robust_bounds([position(g) for g in idx], total, [alpha(g) for g in idx])
     return Decoded(Plan("decode_ksplat", parts), total, degree, "RDF", bounds, "ksplat")

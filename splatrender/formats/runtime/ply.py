@@ -28,7 +28,7 @@ from .common import (
     unpack_f32,
 )
 from .fill import Part, Plan, PoolFiller
-from .scene import sample_indices, sampled_bounds
+from .scene import sample_indices, sampled_bounds, sigmoid
 
 FLOAT_TYPES = ("float", "float32")
 POINT_OPACITY = 0.9
@@ -173,4 +173,11 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
             warnings.warn(f"{name}: {msg}", stacklevel=3)
             return [f"opacity-after-sigmoid: {msg}"]
 
-    return Decoded(plan, n, degree, "RDF", sampled_bounds(n, position), "ply", quirks, after)
+    def alpha(i: int) -> float:
+        if not has_opacity:
+            return POINT_OPACITY
+        v = unpack_f32(data, oo + i * stride)
+        return v if (linear or maybe_linear) else sigmoid(v)
+
+    bounds = sampled_bounds(n, position, alpha)
+    return Decoded(plan, n, degree, "RDF", bounds, "ply", quirks, after)

@@ -10,6 +10,7 @@ from ...render.pool import SplatPool
 
 BOUNDS_SAMPLES = 4096
 BOUNDS_PERCENTILE = 1.0  # as formats/gpu_pack.py
+FRAMING_MIN_ALPHA = 0.25  # as formats/gpu_pack.py
 Vec3 = tuple[float, float, float]
 
 
@@ -47,13 +48,24 @@ def _percentile(sorted_vals: list[float], q: float) -> float:
     return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * t
 
 
-def robust_bounds(points: Iterable[Vec3], count: int) -> tuple[Vec3, Vec3]:
-    """1st-99th percentile bounds (min/max under 100 splats) of sampled finite means.
+def robust_bounds(
+    points: Iterable[Vec3], count: int, alphas: Iterable[float] | None = None
+) -> tuple[Vec3, Vec3]:
+    """Framing bounds as ``gpu_pack.robust_bounds``, from a sample of splats.
 
-    Equals ``gpu_pack``'s bounds when every splat is sampled; otherwise an estimate.
+    Splats under ``FRAMING_MIN_ALPHA`` are left out (unless too few remain), then the
+    1st-99th percentiles of the finite means (min/max under 100 splats). Equals
+    ``gpu_pack``'s bounds when every splat is sampled; otherwise an estimate.
     """
+    pts = list(points)
+    if alphas is not None:
+        alist = list(alphas)
+        solid = [p for p, a in zip(pts, alist, strict=True) if a >= FRAMING_MIN_ALPHA]
+        if len(solid) >= max(10, len(pts) // 20):
+            count = count * len(solid) // max(1, len(pts))
+            pts = solid
     axes: list[list[float]] = [[], [], []]
-    for p in points:
+    for p in pts:
         if all(math.isfinite(v) for v in p):
             for a in range(3):
                 axes[a].append(float(p[a]))
@@ -68,6 +80,19 @@ def robust_bounds(points: Iterable[Vec3], count: int) -> tuple[Vec3, Vec3]:
     return (lo[0], lo[1], lo[2]), (hi[0], hi[1], hi[2])
 
 
-def sampled_bounds(count: int, position: Callable[[int], Vec3]) -> tuple[Vec3, Vec3]:
-    """Robust bounds from ``position(i)`` of a strided sample of splats."""
-    return robust_bounds((position(i) for i in sample_indices(count)), count)
+def sampled_bounds(
+    count: int, position: Callable[[int], Vec3], alpha: Callable[[int], float] | None = None
+) -> tuple[Vec3, Vec3]:
+    """Robust bounds from ``position(i)`` (and opacity ``alpha(i)``) of a strided sample."""
+    idx = list(sample_indices(count))
+    alphas = None if alpha is None else [alpha(i) for i in idx]
+    return robust_bounds([position(i) for i in idx], count, alphas)
+
+
+def sigmoid(x: float) -> float:
+    if x != x:  # NaN
+        return 0.0
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)

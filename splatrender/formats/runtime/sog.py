@@ -176,5 +176,5 @@ async def prepare(
             out.append(math.copysign(math.expm1(abs(v)), v))
         return tuple(out)
 
-    bounds = sampled_bounds(count, position)
+    bounds = sampled_bounds(count, position, lambda i: tex[4][4 * i + 3] / 255)
     return Decoded(Plan("decode_sog", [part]), count, degree, "RDF", bounds, "sog")

@@ -21,5 +21,9 @@ def prepare(data: bytes, name: str) -> Decoded:
         raise FormatError(name, f".splat holds {n:,} splats, above {MAX_SPLATS:,}")
     view = memoryview(data)
     part = Part(n, b"", lambda first, m: [rows(view, 0, RECORD)(first, m)], RECORD)
-    bounds = sampled_bounds(n, lambda i: struct.unpack_from("<3f", data, i * RECORD))
+    bounds = sampled_bounds(
+        n,
+        lambda i: struct.unpack_from("<3f", data, i * RECORD),
+        lambda i: data[i * RECORD + 27] / 255,
+    )
     return Decoded(Plan("decode_antimatter", [part]), n, 0, "RDF", bounds, "splat")

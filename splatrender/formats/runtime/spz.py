@@ -160,5 +160,5 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
                 out.append(((v ^ 0x800000) - 0x800000) * scale)
             return tuple(out)
 
-    bounds = sampled_bounds(n, position)
+    bounds = sampled_bounds(n, position, lambda i: alpha_b[i] / 255)
     return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), frame, bounds, "spz", quirks)
