@@ -13,21 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-LOD_MANIFESTS = ("lod.json", "lod-meta.json")
-
-
-def lod_manifest(location: str) -> str | None:
-    """The LOD manifest ``location`` names or contains, or None for a plain scene."""
-    if location.startswith(("http://", "https://")):
-        return location if location.rstrip("/").endswith(LOD_MANIFESTS) else None
-    p = Path(location)
-    if p.is_file() and p.name in LOD_MANIFESTS:
-        return str(p)
-    if p.is_dir():
-        for name in LOD_MANIFESTS:
-            if (p / name).is_file():
-                return str(p / name)
-    return None
+from ..lod.locate import lod_manifest
 
 
 @dataclass

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, SplatError
+from ..lod.locate import LOD_MANIFESTS, is_url, lod_manifest
 from .controls import CameraController
 from .hud import FrameStats, Hud, HudInfo, crop
 
@@ -32,10 +33,6 @@ DOWNLOAD_CHUNK = 1 << 20
 # -- sources -------------------------------------------------------------------------
 
 
-def is_url(source: str) -> bool:
-    return urllib.parse.urlparse(str(source)).scheme in ("http", "https")
-
-
 def source_name(source: str) -> str:
     """A short name for titles and messages: the file (or folder) name."""
     if is_url(source):
@@ -43,25 +40,6 @@ def source_name(source: str) -> str:
         return urllib.parse.unquote(path.rsplit("/", 1)[-1]) or source
     p = Path(source)
     return p.parent.name if p.name in LOD_MANIFESTS else p.name or str(p)
-
-
-LOD_MANIFESTS = ("lod.json", "lod-meta.json")
-
-
-def lod_manifest(source: str) -> str | None:
-    """The manifest of a LOD set (splatrender ``lod.json`` or PlayCanvas ``lod-meta.json``)
-    when ``source`` is one, or a folder holding one; else None."""
-    if is_url(source):
-        path = urllib.parse.urlparse(source).path
-        return source if path.rsplit("/", 1)[-1] in LOD_MANIFESTS else None
-    p = Path(source)
-    if p.name in LOD_MANIFESTS and p.is_file():
-        return str(p)
-    if p.is_dir():
-        for name in LOD_MANIFESTS:
-            if (p / name).is_file():
-                return str(p / name)
-    return None
 
 
 def download(url: str, progress=None, timeout: float = 30.0) -> bytes:
