@@ -12,9 +12,18 @@ samples, and its 95% confidence interval comes from a bootstrap of those samples
 - otherwise unpaired: A and B resampled independently, ratio of their medians.
 
 A change is a **regression** when the whole interval lies above ``1 + min_effect``
-(default 5%), an **improvement** when it lies below ``1 - min_effect``; otherwise
+(default 10%), an **improvement** when it lies below ``1 - min_effect``; otherwise
 it is within the measured noise. Noisy runs give wide intervals and so are never
 flagged on a hunch; more frames narrow them.
+
+``frame-cpu`` compares the process CPU time per frame. On CPU adapters (lavapipe)
+that is the rendering work itself, and unlike wall time it barely moves when other
+processes load the machine between two runs: judge those adapters by it.
+
+A shared machine drifts between runs (other jobs start and stop): then every
+metric of a run moves the same way by a similar factor. ``format_changes`` says so
+when it sees it, so that a uniform shift is read as the machine, not the code;
+each run's notes carry the load average at its start and end.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from .schema import Results, Run, stage_names
 
 RESAMPLES = 2000
 CONFIDENCE = 0.95
-MIN_EFFECT = 0.05
+MIN_EFFECT = 0.10
 _EPS_MS = 1e-3  # keeps ratios of (near-)zero stage times finite
 
 
@@ -69,6 +78,10 @@ def compare_runs(a: Run, b: Run, min_effect: float = MIN_EFFECT) -> list[Change]
     metrics: list[tuple[str, list[float], list[float]]] = [
         ("frame", [f.ms for f in a.frames], [f.ms for f in b.frames])
     ]
+    ca = [f.cpu_ms for f in a.frames if f.cpu_ms is not None]
+    cb = [f.cpu_ms for f in b.frames if f.cpu_ms is not None]
+    if len(ca) == len(a.frames) and len(cb) == len(b.frames):
+        metrics.append(("frame-cpu", ca, cb))
     if a.settings.timing == b.settings.timing:
         common = [s for s in stage_names(a) if s in set(stage_names(b))]
         for s in common:
@@ -142,6 +155,18 @@ def format_changes(changes: list[Change], unmatched: list[str]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines += unmatched
+    by_run: dict[str, list[Change]] = {}
+    for c in changes:
+        by_run.setdefault(c.run, []).append(c)
+    for run, cs in by_run.items():
+        ratios = sorted(c.ratio for c in cs)
+        mid = ratios[len(ratios) // 2]
+        same_way = all(r > 1 for r in ratios) or all(r < 1 for r in ratios)
+        if len(cs) > 2 and same_way and abs(mid - 1) > 0.03:
+            lines.append(
+                f"note: every metric of {run} moved the same way (median ratio {mid:.3f}): "
+                "a uniform shift usually means the machine's load changed between runs"
+            )
     n = sum(c.verdict == "regression" for c in changes)
     lines.append(f"{n} regression(s) beyond the measured noise" if n else "no regressions")
     return "\n".join(lines)

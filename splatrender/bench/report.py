@@ -66,22 +66,26 @@ def markdown(results: Results, chart: str | None = None, notes: list[str] | None
         "## Frame time",
         "",
         "Medians over the timed frames; ± is the interquartile range of the per-frame",
-        "samples (the spread within which repeated runs agree); p95/p99 are tails.",
+        "samples; p95/p99 are tails. CPU ms is this process's CPU time per frame: on a",
+        "CPU adapter (lavapipe) that is the rendering work, and it stays put when other",
+        "processes load the machine, while wall time does not (see the load notes).",
         "",
         "| renderer · adapter | scene | size | splats drawn | frames | p50 ms ± IQR | p95 | p99 "
-        "| splats/s | pixels/s | peak GPU MiB | timing |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU ms p50 ± IQR | splats/s | pixels/s | peak GPU MiB | timing |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in results.runs:
         s = summarize(run)
         f = s.get("frame_ms", {})
         mem = f"{run.peak_gpu_bytes / 2**20:,.0f}" if run.peak_gpu_bytes else "-"
+        c = s.get("cpu_ms")
+        cpu = f"{_ms(c['p50'])} ± {_ms(c['spread'])}" if c else "-"
         lines.append(
             f"| {_who(run)} | {run.scene.name} | {run.settings.size}"
             f"{f' (budget {run.settings.budget:,})' if run.settings.budget else ''} "
             f"| {s.get('drawn_p50') or run.scene.splats:,.0f} | {s['frames']} "
             f"| {_ms(f.get('p50'))} ± {_ms(f.get('spread'))} | {_ms(f.get('p95'))} "
-            f"| {_ms(f.get('p99'))} | {_si(s.get('splats_per_s'), '')} "
+            f"| {_ms(f.get('p99'))} | {cpu} | {_si(s.get('splats_per_s'), '')} "
             f"| {_si(s.get('pixels_per_s'), '')} | {mem} | {run.settings.timing} |"
         )
     staged = [r for r in results.runs if stage_names(r)]

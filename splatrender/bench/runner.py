@@ -140,9 +140,10 @@ class SegmentEncoder(Encoder):
         self.segments[-1][1].clear_buffer(buffer, offset, size)
 
 
-async def _timed_frame(renderer, camera, timing: str) -> tuple[float, dict[str, float]]:
-    """(frame ms, ms per stage) of one frame, awaited to completion."""
+async def _timed_frame(renderer, camera, timing: str) -> tuple[float, dict[str, float], float]:
+    """(frame ms, ms per stage, process CPU ms) of one frame, awaited to completion."""
     dev = renderer.device
+    c0 = time.process_time()
     if timing == "gpu-timestamps":
         dev.begin_timing()
         t0 = time.perf_counter()
@@ -151,7 +152,8 @@ async def _timed_frame(renderer, camera, timing: str) -> tuple[float, dict[str, 
         dev.submit(enc)
         await dev.done()
         ms = 1000 * (time.perf_counter() - t0)
-        return ms, await dev.end_timing()
+        cpu = 1000 * (time.process_time() - c0)
+        return ms, await dev.end_timing(), cpu
     seg = SegmentEncoder(dev)
     renderer.encode(seg, camera)
     stages: dict[str, float] = {}
@@ -164,7 +166,7 @@ async def _timed_frame(renderer, camera, timing: str) -> tuple[float, dict[str, 
         total += dt
         if label != "setup":
             stages[label] = stages.get(label, 0.0) + dt
-    return total, stages
+    return total, stages, 1000 * (time.process_time() - c0)
 
 
 # -- scenes ------------------------------------------------------------------------
@@ -218,14 +220,15 @@ async def bench_config(
             await scene.lod.update(cam(i))
             lod_ms = 1000 * (time.perf_counter() - t0)
         for _ in range(3):  # a frame whose buffers overflowed is redrawn, not counted
-            ms, stages = await _timed_frame(renderer, cam(i), timing)
+            ms, stages, cpu = await _timed_frame(renderer, cam(i), timing)
             if not await renderer.grow_if_needed():
                 break
         s = renderer.stats
         lod = None if lod_ms is None else round(lod_ms, 4)
         rounded = {k: round(v, 4) for k, v in stages.items()}
-        return Frame(round(ms, 4), rounded, s.splats, s.visible, s.pairs, lod)
+        return Frame(round(ms, 4), rounded, s.splats, s.visible, s.pairs, lod, round(cpu, 4))
 
+    load0 = os.getloadavg()[0]
     await scene.prepare(cam(0))
     await renderer.render(cam(0))  # compile pipelines, size buffers
     for _ in range(config.warmup):
@@ -238,7 +241,7 @@ async def bench_config(
         peak = max(peak, gpu_bytes(renderer, renderer.pool))
         tick()
     d = renderer.device.info
-    notes = []
+    notes = [f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)"]
     if timing == "cpu-sync":
         notes.append("stage times: CPU time around a queue sync per pass (no GPU timestamps)")
     if scene.lod is not None:

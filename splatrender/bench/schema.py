@@ -28,8 +28,9 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
              "drawn": 90854,            # splats submitted to the frame (after LOD)
              "visible": 90211,          # splats after culling (null if unknown)
              "pairs": 170002,           # splat-tile pairs (null if unknown)
-             "lod_ms": null}            # CPU ms of LOD selection + uploads, outside "ms"
-          ],
+             "lod_ms": null,            # CPU ms of LOD selection + uploads, outside "ms"
+             "cpu_ms": 1210.0}          # CPU time this process used during "ms" (all
+          ],                            #   threads; on CPU adapters, the GPU's work)
           "peak_gpu_bytes": 123456789,  # renderer + splat pool buffers at their largest
           "screenshot": "guitar-640x360.png" | null,   # relative to the JSON file
           "notes": ["..."],
@@ -54,6 +55,10 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
 
 Stage labels are the frame graph's pass labels: ``project``, ``depth-sort``,
 ``bin``, ``tile-scan``, ``tile-sort``, ``raster``.
+
+``cpu_ms`` matters on CPU adapters (lavapipe): they render on this process's
+threads, so its CPU time is the work done, while wall time also counts every
+other process on a shared machine. Under contention, compare ``cpu_ms``.
 """
 
 from __future__ import annotations
@@ -126,6 +131,7 @@ class Frame:
     visible: int | None = None
     pairs: int | None = None
     lod_ms: float | None = None
+    cpu_ms: float | None = None
 
 
 @dataclass
@@ -276,6 +282,8 @@ def summarize(run: Run) -> dict[str, Any]:
     for key in ("visible", "pairs"):
         vals = [float(getattr(f, key)) for f in run.frames if getattr(f, key) is not None]
         out[f"{key}_p50"] = percentile(vals, 50) if vals else None
+    cpu = [f.cpu_ms for f in run.frames if f.cpu_ms is not None]
+    out["cpu_ms"] = dist(cpu) if len(cpu) == len(ms) else None
     out["splats_per_s"] = drawn / (p50 / 1000) if p50 > 0 else None
     out["pixels_per_s"] = s.width * s.height / (p50 / 1000) if p50 > 0 else None
     out = {

@@ -2,7 +2,7 @@
 
 splatrender bench [SCENES...] [--adapter all|NAME] [--size WxH ...] [--budget N ...]
     [--frames N] [--path orbit|flythrough] [-o results.json]
-splatrender bench compare A.json B.json [--min-effect 0.05]
+splatrender bench compare A.json B.json [--min-effect 0.10]
 splatrender bench report RESULTS.json... -o report.md
 """
 
@@ -62,7 +62,7 @@ def add_parser(sub) -> None:
         "--note", action="append", help="a paragraph for the top of the report (repeatable)"
     )
     p.add_argument(
-        "--min-effect", type=float, default=0.05, help="compare: smallest change flagged (0.05)"
+        "--min-effect", type=float, default=0.10, help="compare: smallest change flagged (0.10)"
     )
     p.set_defaults(run=run)
 

@@ -156,11 +156,20 @@ class Renderer:
     def _max_pairs(self) -> int:
         return self.device.max_storage_elements(4)
 
+    def _release(self, *names: str) -> None:
+        """Free buffers about to be replaced by larger ones (GPU memory stays bounded)."""
+        self._groups.clear()
+        for name in names:
+            buf = getattr(self, name, None)
+            if buf is not None:
+                self.device.destroy_buffer(buf)
+
     def _ensure_visible(self, n: int) -> None:
         n = min(max(WORKGROUP, n), self._max_visible())
         if n <= self.visible_capacity:
             return
         d, usage = self.device, [STORAGE, COPY_SRC, COPY_DST]
+        self._release("projected", "rects", "depth_keys", "depth_vals", "ids", "offsets")
         self.visible_capacity = n
         self.projected = d.create_buffer(n * 4 * PROJ_FLOATS, usage, "projected")
         self.rects = d.create_buffer(n * 8, usage, "rects")
@@ -177,6 +186,7 @@ class Renderer:
         if n <= self.pair_capacity:
             return
         d, usage = self.device, [STORAGE, COPY_SRC, COPY_DST]
+        self._release("pair_keys", "pair_vals")
         self.pair_capacity = n
         self.pair_keys = d.create_buffer(n * 4, usage, "pair-keys")
         self.pair_vals = d.create_buffer(n * 4, usage, "pair-vals")
@@ -192,6 +202,7 @@ class Renderer:
         if max(tx, ty) > 0xFFFF or self._raster_grid(tx * ty)[1] > self._max_dim():
             raise RenderError(f"{width}x{height} has more tiles than the adapter can dispatch")
         d = self.device
+        self._release("output", "output_f32", "ranges")
         self.size = (width, height)
         self.output = d.create_buffer(width * height * 4, [STORAGE, COPY_SRC], "image-rgba8")
         f32_size = width * height * 16 if self.debug_f32 else 16
@@ -208,8 +219,7 @@ class Renderer:
         if pool is None:
             raise RenderError("no scene: call set_scene() or set_pool() first")
         n_active = pool.active_count
-        if self.visible_capacity == 0:
-            self._ensure_visible(n_active)
+        self._ensure_visible(n_active)  # visible <= active: only the binding limit overflows
         if self.pair_capacity == 0:
             self._ensure_pairs(_PAIRS_PER_SPLAT_GUESS * self.visible_capacity)
         self._ensure_image(camera.width, camera.height)
