@@ -115,7 +115,7 @@ def _median(v: list[float]) -> float:
 
 
 def _label(run: Run) -> str:
-    return f"{run.renderer.split()[0]} · {run.adapter.name[:24]} · {run.label()}"
+    return f"{run.renderer.split()[0]} · {run.adapter.name.split(' (')[0]} · {run.label()}"
 
 
 def compare(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,13 +53,26 @@ def machine_info() -> Machine:
                 break
     except OSError:
         pass
+    version = __version__
+    try:  # which code was measured: the commit, and whether the tree had changes
+
+        def git(*args: str) -> str:
+            cmd = ["git", "-C", str(ROOT), *args]
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
+
+        head = git("rev-parse", "--short", "HEAD")
+        if head:
+            dirty = git("status", "--porcelain", "--untracked-files=no")
+            version += f" ({head}{', modified tree' if dirty else ''})"
+    except (OSError, subprocess.SubprocessError):
+        pass
     return Machine(
         hostname=platform.node(),
         os=platform.platform(),
         cpu=cpu,
         cpu_count=os.cpu_count() or 0,
         python=sys.version.split()[0],
-        splatrender=__version__,
+        splatrender=version,
     )
 
 

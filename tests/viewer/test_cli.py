@@ -103,9 +103,18 @@ def test_with_a_display_it_opens_a_window_that_takes_keys(xdisplay, scene_copy):
         r = subprocess.run(["xdotool", "search", "--sync", "--name", "^k.ply"], env=env,
                            capture_output=True, text=True, timeout=60)  # fmt: skip
         win = r.stdout.split()[0]
-        subprocess.run(["xdotool", "windowfocus", win], env=env, check=True, timeout=30)
-        subprocess.run(["xdotool", "key", "p"], env=env, check=True, timeout=30)
-        shot = out.wait_for("screenshot: ").strip()
+        # Under load the window may not take focus at once: press P again until it
+        # answers (bounded), so the test checks the key path, not the scheduler.
+        for attempt in range(6):
+            subprocess.run(["xdotool", "windowfocus", win], env=env, check=True, timeout=30)
+            subprocess.run(["xdotool", "key", "--window", win, "p"], env=env, check=True,
+                           timeout=30)  # fmt: skip
+            try:
+                shot = out.wait_for("screenshot: ", timeout=20.0).strip()
+                break
+            except AssertionError:
+                if attempt == 5:
+                    raise
         assert shot.endswith(".png") and os.path.exists(shot.removeprefix("screenshot: "))
         assert proc.poll() is None  # still running
     finally:

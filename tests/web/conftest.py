@@ -92,7 +92,7 @@ def desktop(browser, server):
     Yields (page, log); at the end the page must not have reached any other origin
     nor logged a console error.
     """
-    from webtools import open_page, wait_ready
+    from tests.web.webtools import open_page, wait_ready
 
     ctx, page, log = open_page(
         browser, server.url + "index.html?ui=0&max-pixel-ratio=1", viewport=VIEWPORT
