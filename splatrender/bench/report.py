@@ -59,7 +59,8 @@ def markdown(results: Results, chart: str | None = None, notes: list[str] | None
         f"Python {m.python}; splatrender {m.splatrender}; run {results.created}.",
         "",
     ]
-    lines += [*notes, ""] if notes else []
+    for note in notes or []:
+        lines += [note, ""]
     if chart:
         lines += [f"![frame time per adapter and stage]({chart})", ""]
     lines += [
@@ -88,35 +89,51 @@ def markdown(results: Results, chart: str | None = None, notes: list[str] | None
             f"| {_ms(f.get('p99'))} | {cpu} | {_si(s.get('splats_per_s'), '')} "
             f"| {_si(s.get('pixels_per_s'), '')} | {mem} | {run.settings.timing} |"
         )
-    staged = [r for r in results.runs if stage_names(r)]
-    if staged:
-        names = _ordered_stages(staged)
-        lines += [
-            "",
+    for runtime in ("native", "browser"):
+        staged = [r for r in results.runs if r.runtime == runtime and stage_names(r)]
+        if staged:
+            lines += _stage_table(staged, runtime)
+    lines += _peer_table(results.runs)
+    notes = list(
+        dict.fromkeys(f"{_who(r)}, {r.label()}: {n}" for r in results.runs for n in r.notes)
+    )
+    if notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _stage_table(staged: list[Run], runtime: str) -> list[str]:
+    names = _ordered_stages(staged)
+    if runtime == "native":
+        head = [
             "## Where the time goes",
             "",
             "Median ms per stage (GPU timestamps around each pass, summed per label;",
             "`cpu-sync` rows time each pass on the CPU around a queue sync instead).",
-            "",
-            "| renderer · adapter | scene | size | " + " | ".join(names) + " | visible | pairs |",
-            "|---|---|---|" + "---:|" * (len(names) + 2),
         ]
-        for run in staged:
-            s = summarize(run)
-            cells = [_ms(s["stages_ms"].get(n, {}).get("p50")) for n in names]
-            vis = s.get("visible_p50")
-            pairs = s.get("pairs_p50")
-            lines.append(
-                f"| {_who(run)} | {run.scene.name} | {run.settings.size} | "
-                + " | ".join(cells)
-                + f" | {'-' if vis is None else f'{vis:,.0f}'} | "
-                f"{'-' if pairs is None else f'{pairs:,.0f}'} |"
-            )
-    lines += _peer_table(results.runs)
-    notes = sorted({f"{_who(r)}: {n}" for r in results.runs for n in r.notes})
-    if notes:
-        lines += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-    return "\n".join(lines) + "\n"
+    else:
+        head = [
+            "## Browser frames split",
+            "",
+            "Median ms from the camera move until the peer signalled a sort for the new",
+            "view (`until-sorted`), then until a frame drawn with it finished (`draw`).",
+        ]
+    lines = ["", *head, ""]
+    lines += [
+        "| renderer · adapter | scene | size | " + " | ".join(names) + " | visible | pairs |",
+        "|---|---|---|" + "---:|" * (len(names) + 2),
+    ]
+    for run in staged:
+        s = summarize(run)
+        cells = [_ms(s["stages_ms"].get(n, {}).get("p50")) for n in names]
+        vis, pairs = s.get("visible_p50"), s.get("pairs_p50")
+        lines.append(
+            f"| {_who(run)} | {run.scene.name} | {run.settings.size} | "
+            + " | ".join(cells)
+            + f" | {'-' if vis is None else f'{vis:,.0f}'} | "
+            f"{'-' if pairs is None else f'{pairs:,.0f}'} |"
+        )
+    return lines
 
 
 def _peer_table(runs: list[Run]) -> list[str]:
@@ -134,8 +151,8 @@ def _peer_table(runs: list[Run]) -> list[str]:
         "Same browser, scene, camera path and canvas size. Ratio = that renderer's median",
         "frame time / splatrender's (above 1: splatrender is faster).",
         "",
-        "| scene | size | adapter | renderer | p50 ms ± IQR | ratio to splatrender |",
-        "|---|---|---|---|---:|---:|",
+        "| scene | size | adapter | API | renderer | p50 ms ± IQR | ratio to splatrender |",
+        "|---|---|---|---|---|---:|---:|",
     ]
     for (scene, size, adapter), rs in groups.items():
         ours = [r for r in rs if r.renderer.startswith("splatrender")]
@@ -144,7 +161,7 @@ def _peer_table(runs: list[Run]) -> list[str]:
             f = summarize(r).get("frame_ms", {})
             ratio = f"{f['p50'] / ref:.2f}x" if ref and f.get("p50") else "-"
             lines.append(
-                f"| {scene} | {size} | {adapter} | {r.renderer} "
+                f"| {scene} | {size} | {adapter} | {r.adapter.backend} | {r.renderer} "
                 f"| {_ms(f.get('p50'))} ± {_ms(f.get('spread'))} | {ratio} |"
             )
     return lines
