@@ -11,7 +11,7 @@
 // fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
 // controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
 // (render resolution cap in device pixels per CSS pixel, default 2; lower is faster).
-// API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(),
+// API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(), bench(frames),
 // ready (a promise of the booted element).
 // Events: progress {stage, fraction}, load {count, ...}, error {message}, frame {ms}.
 
@@ -287,6 +287,37 @@ export class SplatViewer extends HTMLElement {
 
   resetCamera() {
     if (this._home) this.setCamera(this._home);
+  }
+
+  /**
+   * Benchmark: orbit `frames` steps of `degrees` around the scene (the sort is redone
+   * for every view), timing each from the camera move until the frame is drawn, then
+   * one frame with GPU timestamps per pass. Resolves to a plain object
+   * {renderer, adapter, scene, splats, width, height, frames_ms, stages_ms, timing}.
+   */
+  async bench(frames = 12, degrees = 2) {
+    await this.drawn();
+    if (!this.info) throw new UserError("bench needs a loaded scene");
+    const framesMs = [];
+    for (let i = 0; i < frames; i++) {
+      const t0 = performance.now();
+      this.orbit.rotate((degrees * Math.PI) / 180, 0);
+      this._redraw();
+      await this.drawn();
+      framesMs.push(performance.now() - t0);
+    }
+    const stages = JSON.parse(await this.app.timings());
+    return {
+      renderer: "splatrender (web, Pyodide)",
+      adapter: this.info.adapter,
+      scene: this.info.name,
+      splats: this.info.count,
+      width: this.canvas.width,
+      height: this.canvas.height,
+      frames_ms: framesMs,
+      stages_ms: stages,
+      timing: Object.keys(stages).length ? "gpu-timestamps" : "none",
+    };
   }
 
   // -- boot -----------------------------------------------------------------------

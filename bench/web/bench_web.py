@@ -2,7 +2,9 @@
 
 Measures the cold path to the first frame (Pyodide boot, wheel install, GPU
 pipelines, scene download + decode, first frame) and the frame time while orbiting
-(the whole frame graph incl. the sort runs every frame; each frame is awaited).
+(the whole frame graph incl. the sort runs every frame; each frame is awaited). The
+orbit is the page's own benchmark (``index.html?bench=N`` sets
+``window.benchResult``); this driver collects that JSON.
 
     python bench/web/bench_web.py --scene ../shared/scenes/guitar.compressed.ply \
         --size 1280x720 --frames 5 [--json out.json]
@@ -64,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     from playwright.sync_api import sync_playwright
 
-    url = f"{srv.url}index.html?ui=0&max-pixel-ratio=1&src=/scenes/bench/{scene.name}"
+    # The page runs the benchmark itself (?bench=N) and publishes window.benchResult.
+    url = (
+        f"{srv.url}index.html?ui=0&max-pixel-ratio=1&bench={args.frames}"
+        f"&src=/scenes/bench/{scene.name}"
+    )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": w, "height": h})
@@ -83,42 +89,27 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in stages:
             print("error:", stages["error"])
             return 1
-        info = page.evaluate("() => document.getElementById('viewer').info")
-        frames = page.evaluate(
-            """async (n) => {
-                const v = document.getElementById('viewer');
-                const out = [];
-                for (let i = 0; i < n; i++) {
-                    v.orbit.rotate(0.05, 0);
-                    v._redraw();
-                    const t = performance.now();
-                    await new Promise((res) => v.addEventListener('frame', res, {once: true}));
-                    out.push({wall: performance.now() - t, python: v.lastFrameMs});
-                }
-                return out;
-            }""",
-            args.frames,
-        )
-        timings = json.loads(
-            page.evaluate("async () => await document.getElementById('viewer').app.timings()")
-        )
-        adapter = info.get("adapter", "")
+        page.wait_for_function("() => window.benchResult")
+        bench = page.evaluate("() => window.benchResult")
         browser.close()
+    if "error" in bench:
+        print("error:", bench["error"])
+        return 1
     srv.shutdown()
     order = ["config", "python", "wheel", "modules", "gpu", "download", "decode", "firstFrame"]
     marks = [(k, stages[k]) for k in order if k in stages]
     phases = {f"{a}->{b}": round(tb - ta) for (a, ta), (b, tb) in itertools.pairwise(marks)}
     result = {
         "scene": scene.name,
-        "splats": info["count"],
-        "size": [w, h],
-        "adapter": adapter,
+        "splats": bench["splats"],
+        "size": [bench["width"], bench["height"]],
+        "adapter": bench["adapter"],
         "cold_first_frame_s": round(stages["firstFrame"] / 1000, 2),
         "cold_wall_s": round(cold, 2),
         "phases_ms": phases,
-        "frame_ms": [round(f["wall"], 1) for f in frames],
-        "frame_median_ms": round(statistics.median(f["wall"] for f in frames), 1),
-        "gpu_pass_ms": {k: round(v, 1) for k, v in timings.items()},
+        "frame_ms": [round(f, 1) for f in bench["frames_ms"]],
+        "frame_median_ms": round(statistics.median(bench["frames_ms"]), 1),
+        "gpu_pass_ms": {k: round(v, 1) for k, v in bench["stages_ms"].items()},
     }
     print(json.dumps(result, indent=1))
     if args.json:

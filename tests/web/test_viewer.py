@@ -190,3 +190,26 @@ def test_events_and_budget(desktop, scenes_dir, scene_root):
     assert {"download", "decode", "ready"} <= set(r["progress"])
     assert "bad.splat" in r["error"]
     assert r["capped"] <= 65536 < r["all"]
+
+
+def test_bench_url_flag_publishes_results(browser, server):
+    """index.html?bench=N orbits N frames after loading and publishes the timings."""
+    from tests.web.webtools import open_page
+
+    url = (
+        f"{server.url}index.html?ui=0&max-pixel-ratio=1&bench=3"
+        "&src=/scenes/shared/kacytran1122_try__point_cloud_iter7000.ply"
+    )
+    ctx, page, log = open_page(browser, url, viewport={"width": 96, "height": 64})
+    try:
+        page.wait_for_function("() => window.benchResult")
+        r = page.evaluate("() => window.benchResult")
+    finally:
+        ctx.close()
+    assert "error" not in r, r
+    assert r["splats"] == 9080 and (r["width"], r["height"]) == (96, 64)
+    assert len(r["frames_ms"]) == 3 and all(ms > 0 for ms in r["frames_ms"])
+    assert r["adapter"]
+    if r["timing"] == "gpu-timestamps":
+        assert {"project", "depth-sort", "raster"} <= set(r["stages_ms"])
+    assert not log.errors(), log.errors()
