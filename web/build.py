@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 PYODIDE_RANGE = "~0.29.5"  # Python 3.13 in the browser
+FZSTD_RANGE = "~0.1.1"
 PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v0.29.5/full/"  # same version as the range
 RUNTIME_FILES = (
     "pyodide.mjs",
@@ -34,18 +35,31 @@ WEB = Path(__file__).resolve().parent
 ROOT = WEB.parent
 
 
-def npm_pyodide(cache: Path) -> Path:
-    """Install the pinned pyodide npm package under ``cache/node_modules`` (reused if there)."""
-    pkg = cache / "node_modules" / "pyodide"
-    if not (pkg / "pyodide.asm.wasm").is_file():
+def npm_install(cache: Path, spec: str, marker: str) -> Path:
+    """``npm install spec`` under ``cache/node_modules`` unless ``marker`` (a file in the
+    package) is already there; returns the package folder."""
+    name = spec.rsplit("@", 1)[0]
+    pkg = cache / "node_modules" / name
+    if not (pkg / marker).is_file():
         cache.mkdir(parents=True, exist_ok=True)
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("web/build.py: npm not found; install Node.js or use --cdn")
         cmd = [npm, "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund"]
-        cmd += ["--prefix", str(cache), f"pyodide@{PYODIDE_RANGE}"]
+        cmd += ["--prefix", str(cache), spec]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     return pkg
+
+
+def npm_pyodide(cache: Path) -> Path:
+    """The pinned pyodide npm package under ``cache/node_modules`` (reused if there)."""
+    return npm_install(cache, f"pyodide@{PYODIDE_RANGE}", "pyodide.asm.wasm")
+
+
+def npm_fzstd(cache: Path) -> Path:
+    """fzstd, a small pure-JS zstd decoder: browsers have none for SPZ v4 streams."""
+    # Its own prefix: a second --no-save install into one prefix may prune the first.
+    return npm_install(cache / "fzstd", f"fzstd@{FZSTD_RANGE}", "umd/index.js")
 
 
 def build_wheel(out: Path) -> Path:
@@ -99,6 +113,13 @@ def build(
         if f.is_file() and f.suffix in PAGE_SUFFIXES:
             shutil.copy2(f, out / f.name)
     config = {"pyodide": pyodide_url, "pyodideVersion": version, "wheel": wheel.name}
+    try:
+        shutil.copy2(npm_fzstd(cache or WEB) / "umd" / "index.js", out / "fzstd.js")
+        config["zstd"] = "fzstd.js"
+    except SystemExit:
+        if not cdn:
+            raise
+        print("web/build.py: no npm, so no zstd decoder: SPZ v4 scenes will not load")
     (out / "config.json").write_text(json.dumps(config, indent=1) + "\n")
     return out
 

@@ -37,6 +37,7 @@ async function boot(onProgress) {
   onProgress("config", 0.02);
   const cfg = await fetchConfig();
   const base = new URL(cfg.pyodide, HERE).href;
+  if (cfg.zstd) await loadScript(new URL(cfg.zstd, HERE).href); // globalThis.fzstd (SPZ v4)
   onProgress("python", 0.05);
   const { loadPyodide } = await import(base + "pyodide.mjs");
   const py = await loadPyodide({ indexURL: base });
@@ -48,6 +49,17 @@ async function boot(onProgress) {
   onProgress("modules", 0.5);
   py.pyimport("splatrender.web.app");
   return py;
+}
+
+/** Load a classic (UMD) script once. */
+function loadScript(src) {
+  return new Promise((res, rej) => {
+    const s = document.createElement("script");
+    s.src = src;
+    s.onload = res;
+    s.onerror = () => rej(new Error(`cannot load ${src}`));
+    document.head.appendChild(s);
+  });
 }
 
 /** Fetch a URL as bytes, reporting progress(fraction) as the body arrives. */

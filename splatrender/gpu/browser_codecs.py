@@ -6,8 +6,9 @@ Implements the ``splatrender.formats.runtime.Codecs`` protocol:
   no colour-space conversion), then ``copyExternalImageToTexture`` into an rgba8
   texture and a buffer readback. A 2D canvas would premultiply and corrupt the RGB
   of SOG texels whose alpha is below 255; the WebGPU copy keeps them exact.
-- zstd (SPZ v4): browsers have no zstd decoder in their API; refused with a clear
-  message until a small JS/wasm decoder is bundled.
+- zstd (SPZ v4): browsers have no zstd decoder in their API; the page loads fzstd
+  (a small pure-JS decoder from npm, copied in by ``web/build.py``) and this
+  streams through it, stopping as soon as the output passes ``max_size``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import js  # type: ignore[import-not-found]  # Pyodide only
+from pyodide.ffi import JsException, create_proxy, jsnull  # type: ignore[import-not-found]
 
 from ..errors import FormatError
 from .browser import BrowserDevice, js_obj
@@ -29,7 +31,29 @@ class BrowserCodecs:
         self.device = device
 
     async def zstd_decompress(self, data: bytes, max_size: int) -> bytes:
-        raise FormatError("", "zstd-compressed scenes (SPZ v4) cannot be read in the browser yet")
+        fzstd = getattr(js, "fzstd", None)
+        if fzstd is None or fzstd is jsnull:
+            raise FormatError("", "zstd-compressed scenes (SPZ v4) need fzstd.js in the page")
+        chunks: list[bytes] = []
+        size = 0
+
+        def ondata(chunk: Any, final: bool) -> None:
+            nonlocal size
+            size += int(chunk.length)
+            if size > max_size:  # a decompression bomb: stop inside the stream
+                raise FormatError("", f"zstd stream expands past {max_size} bytes")
+            chunks.append(chunk.to_bytes())
+
+        proxy = create_proxy(ondata)
+        try:
+            arr = js.Uint8Array.new(len(data))
+            arr.assign(data)
+            fzstd.Decompress.new(proxy).push(arr, True)
+        except JsException as e:
+            raise FormatError("", f"zstd stream rejected ({str(e).splitlines()[-1]})") from e
+        finally:
+            proxy.destroy()
+        return b"".join(chunks)
 
     async def decode_webp(self, data: bytes) -> tuple[int, int, bytes]:
         arr = js.Uint8Array.new(len(data))

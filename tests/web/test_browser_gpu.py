@@ -192,3 +192,33 @@ def test_webp_decode_is_exact(page, scenes_dir):
         want[n] = [*im.size, hashlib.sha256(im.convert("RGBA").tobytes()).hexdigest()]
     code = f"NAMES = {names!r}\nBASE = '/scenes/shared/playbot/6_0/'\n" + WEBP
     assert run_python(page, code) == want
+
+
+ZSTD = """
+import base64
+from splatrender.errors import FormatError
+from splatrender.gpu import request_device
+from splatrender.gpu.browser_codecs import BrowserCodecs
+codecs = BrowserCodecs(await request_device())
+out = {"small": (await codecs.zstd_decompress(base64.b64decode(SMALL), 1 << 20)).hex()}
+try:
+    await codecs.zstd_decompress(base64.b64decode(BOMB), 1 << 16)
+    out["bomb"] = "accepted"
+except FormatError as e:
+    out["bomb"] = str(e)
+out
+"""
+
+
+def test_zstd_in_the_browser_matches_and_refuses_bombs(page):
+    """SPZ v4 streams decode through the bundled fzstd, stopping at the size limit."""
+    import base64
+
+    import zstandard
+
+    plain = bytes(range(256)) * 40
+    small = base64.b64encode(zstandard.compress(plain)).decode()
+    bomb = base64.b64encode(zstandard.compress(b"\0" * (4 << 20))).decode()
+    r = run_python(page, f"SMALL = {small!r}\nBOMB = {bomb!r}\n" + ZSTD)
+    assert bytes.fromhex(r["small"]) == plain
+    assert "expands past 65536 bytes" in r["bomb"]

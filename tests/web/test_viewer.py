@@ -119,13 +119,13 @@ def test_non_finite_values_load_without_crashing(desktop, scene_root):
 
 
 # What the browser cannot read yet, and the words its error must contain.
-NOT_YET = {"biker.spz": "zstd", "playbot": "", "Taebak_Streaming": ""}
+NOT_YET = {"playbot": "", "Taebak_Streaming": ""}
 
 
 @pytest.mark.slow
 def test_every_shared_scene_loads_or_says_why(desktop, scenes_dir):
     """Every scene file loads; a SOG level loads as a file set from its meta.json; the
-    streamed LOD sets (lod-meta.json) and zstd SPZ fail with a message, page intact."""
+    streamed LOD sets (lod-meta.json) fail with a message, page intact."""
     page, _ = desktop
     results = {}
     urls = {f.name: f.name for f in sorted(scenes_dir.iterdir()) if f.is_file()}
