@@ -8,6 +8,7 @@ for multi-file formats, a way to open sibling files) and raises
 from __future__ import annotations
 
 import io
+import math
 import os
 import zlib
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from pathlib import Path
 from ..errors import FormatError
 
 # Hard caps: a header may not ask for more than this, whatever the file size.
+# Largest |logit| a reader produces from a saturated alpha byte (255 or 0).
+LOGIT_CLAMP = math.log((1 - 1e-6) / 1e-6)  # ~13.8
 MAX_SPLATS = 1 << 26  # 67M splats (~16 GB of float32 attributes at SH degree 3)
 # Decompressed output may exceed the compressed input by at most this ratio, unless the
 # output is small in absolute terms (legitimate data rarely compresses past ~20x).

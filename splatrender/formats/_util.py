@@ -6,9 +6,6 @@ import numpy as np
 
 from .splats import SH_C0
 
-# Largest |logit| a reader produces from a saturated byte (alpha 255 / 0).
-LOGIT_CLAMP = float(np.log((1 - 1e-6) / 1e-6))  # ~13.8
-
 
 def logit(p: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     """Inverse sigmoid with the input clamped to [eps, 1-eps]."""

@@ -24,19 +24,23 @@ import zlib
 import numpy as np
 
 from ..errors import FormatError
-from ._io import MAX_SPLATS, Source, gunzip, output_cap, unzstd
-from ._util import LOGIT_CLAMP, normalize_quats, sigmoid
-from .splats import FRAME_RDF, FRAME_RUB, Splats, sh_coeffs
+from ._io import LOGIT_CLAMP, Source, gunzip, output_cap, unzstd
+from ._util import normalize_quats, sigmoid
+from .splats import FRAME_RUB, Splats, sh_coeffs
+from .spz_header import (
+    COORDS,
+    EXT_COORDINATES,
+    FLAG_ANTIALIASED,
+    FLAG_EXTENSIONS,
+    MAGIC,
+    SH_DIM,
+    parse_extensions,
+    parse_header,
+    stream_sizes,
+)
 
 FORMAT = "spz"
-MAGIC = 0x5053474E
 COLOR_SCALE = 0.15
-FLAG_ANTIALIASED = 0x1
-FLAG_EXTENSIONS = 0x2
-EXT_COORDINATES = 0xADBE0003
-# Adobe coordinate-system codes we can represent
-COORDS = {4: FRAME_RUB, 6: FRAME_RDF}
-SH_DIM = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
 
 
 def read(src: Source, **_: object) -> Splats:
@@ -55,25 +59,6 @@ def read(src: Source, **_: object) -> Splats:
     return _read_v4(src, data)
 
 
-def _sizes(version: int, n: int, degree: int) -> list[int]:
-    pos = 6 if version == 1 else 9
-    rot = 3 if version < 3 else 4
-    return [n * pos, n, 3 * n, 3 * n, n * rot, n * 3 * SH_DIM[degree]]
-
-
-def _header(src: Source, h: bytes) -> tuple[int, int, int, int, int]:
-    magic, version, n, degree, frac, flags = struct.unpack_from("<IIIBBB", h, 0)
-    if magic != MAGIC:
-        raise FormatError(src.name, "not an SPZ file (bad magic)")
-    if version not in (1, 2, 3, 4):
-        raise FormatError(src.name, f"unsupported SPZ version {version}")
-    if degree not in SH_DIM:
-        raise FormatError(src.name, f"SPZ SH degree {degree} is not 0-4")
-    if n > MAX_SPLATS:
-        raise FormatError(src.name, f"SPZ claims {n:,} splats, above {MAX_SPLATS:,}")
-    return version, n, degree, frac, flags
-
-
 def _read_gzip(src: Source, data: bytes) -> Splats:
     # Inflate the header alone first, so the count is checked before the body.
     d = zlib.decompressobj(wbits=31)
@@ -83,10 +68,10 @@ def _read_gzip(src: Source, data: bytes) -> Splats:
         raise FormatError(src.name, f"corrupt gzip stream: {e}") from None
     if len(head) < 16:
         raise FormatError(src.name, "SPZ gzip stream ends inside the header")
-    version, n, degree, frac, flags = _header(src, head)
+    version, n, degree, frac, flags = parse_header(src.name, head)
     if version == 4:
         raise FormatError(src.name, "SPZ v4 is not gzip-compressed")
-    sizes = _sizes(version, n, degree)
+    sizes = stream_sizes(version, n, degree)
     expected = 16 + sum(sizes)
     cap = output_cap(src, len(data), expected)
     raw = gunzip(src, data, cap + 4096)
@@ -103,10 +88,10 @@ def _read_gzip(src: Source, data: bytes) -> Splats:
 
 
 def _read_v4(src: Source, data: bytes) -> Splats:
-    version, n, degree, frac, flags = _header(src, data[:32])
+    version, n, degree, frac, flags = parse_header(src.name, data[:32])
     nstreams = data[15]
     toc = struct.unpack_from("<I", data, 16)[0]
-    all_sizes = _sizes(version, n, degree)
+    all_sizes = stream_sizes(version, n, degree)
     sizes = all_sizes[:5] + (all_sizes[5:] if degree > 0 else [])
     if n == 0 and nstreams == 0:
         sizes = []  # the reference writer skips empty streams
@@ -114,7 +99,7 @@ def _read_v4(src: Source, data: bytes) -> Splats:
         raise FormatError(src.name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
     if toc < 32 or toc + 16 * nstreams > len(data):
         raise FormatError(src.name, f"SPZ v4 TOC offset {toc} is outside the file")
-    frame, quirks = _extensions(src, data[32:toc]) if flags & FLAG_EXTENSIONS else (FRAME_RUB, [])
+    frame, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else (FRAME_RUB, [])
     # Refuse a count the file could not hold even at zstd's best ratio.
     output_cap(src, len(data), sum(sizes))
     off = toc + 16 * nstreams
@@ -132,27 +117,6 @@ def _read_v4(src: Source, data: bytes) -> Splats:
     while len(blocks) < 6:
         blocks.append(b"")
     return _decode(src, version, n, degree, frac, flags, blocks, frame, quirks)
-
-
-def _extensions(src: Source, block: bytes) -> tuple[str, list[str]]:
-    """Walk the extension records; unknown ones are skipped by their length."""
-    frame, quirks, off = FRAME_RUB, [], 0
-    while off + 8 <= len(block):
-        etype, length = struct.unpack_from("<II", block, off)
-        payload = block[off + 8 : off + 8 + length]
-        if len(payload) < length:
-            quirks.append("SPZ extension block truncated; rest ignored")
-            break
-        if etype == EXT_COORDINATES and length >= 4:
-            code = struct.unpack_from("<I", payload)[0]
-            if code in COORDS:
-                frame = COORDS[code]
-            elif code != 0:
-                quirks.append(f"SPZ coordinate system code {code} not supported; read as RUB")
-        else:
-            quirks.append(f"SPZ extension 0x{etype:08X} ({length} bytes) skipped")
-        off += 8 + length
-    return frame, quirks
 
 
 # Byte -> value tables (decoding by table lookup is one gather per attribute).

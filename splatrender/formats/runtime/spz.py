@@ -12,60 +12,18 @@ import struct
 import zlib
 
 from ...errors import FormatError
-from .._io import MAX_SPLATS, Source, output_cap
+from .._io import LOGIT_CLAMP, Source, output_cap
+from ..spz_header import (
+    FLAG_ANTIALIASED,
+    FLAG_EXTENSIONS,
+    parse_extensions,
+    parse_header,
+    stream_sizes,
+)
 from .codecs import Codecs, gunzip_exact, zstd_exact
 from .common import Decoded
 from .fill import Part, Plan
 from .scene import sampled_bounds
-
-MAGIC = 0x5053474E
-FLAG_ANTIALIASED = 0x1
-FLAG_EXTENSIONS = 0x2
-EXT_COORDINATES = 0xADBE0003
-COORDS = {4: "RUB", 6: "RDF"}
-SH_DIM = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
-LOGIT_CLAMP = 13.815509557963773  # log((1 - 1e-6) / 1e-6), as formats/_util.py
-
-
-def _sizes(version: int, n: int, degree: int) -> list[int]:
-    pos = 6 if version == 1 else 9
-    rot = 3 if version < 3 else 4
-    return [n * pos, n, 3 * n, 3 * n, n * rot, n * 3 * SH_DIM[degree]]
-
-
-def _header(name: str, h: bytes) -> tuple[int, int, int, int, int]:
-    magic, version, n, degree, frac, flags = struct.unpack_from("<IIIBBB", h, 0)
-    if magic != MAGIC:
-        raise FormatError(name, "not an SPZ file (bad magic)")
-    if version not in (1, 2, 3, 4):
-        raise FormatError(name, f"unsupported SPZ version {version}")
-    if degree not in SH_DIM:
-        raise FormatError(name, f"SPZ SH degree {degree} is not 0-4")
-    if n > MAX_SPLATS:
-        raise FormatError(name, f"SPZ claims {n:,} splats, above {MAX_SPLATS:,}")
-    if version > 1 and frac > 24:
-        raise FormatError(name, f"SPZ fractional bits {frac} is above 24")
-    return version, n, degree, frac, flags
-
-
-def _extensions(block: bytes) -> tuple[str, list[str]]:
-    frame, quirks, off = "RUB", [], 0
-    while off + 8 <= len(block):
-        etype, length = struct.unpack_from("<II", block, off)
-        payload = block[off + 8 : off + 8 + length]
-        if len(payload) < length:
-            quirks.append("SPZ extension block truncated; rest ignored")
-            break
-        if etype == EXT_COORDINATES and length >= 4:
-            code = struct.unpack_from("<I", payload)[0]
-            if code in COORDS:
-                frame = COORDS[code]
-            elif code != 0:
-                quirks.append(f"SPZ coordinate system code {code} not supported; read as RUB")
-        else:
-            quirks.append(f"SPZ extension 0x{etype:08X} ({length} bytes) skipped")
-        off += 8 + length
-    return frame, quirks
 
 
 async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Decoded:
@@ -77,10 +35,10 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             raise FormatError(name, f"corrupt gzip stream: {e}") from None
         if len(head) < 16:
             raise FormatError(name, "SPZ gzip stream ends inside the header")
-        version, n, degree, frac, flags = _header(name, head)
+        version, n, degree, frac, flags = parse_header(name, head)
         if version == 4:
             raise FormatError(name, "SPZ v4 is not gzip-compressed")
-        sizes = _sizes(version, n, degree)
+        sizes = stream_sizes(version, n, degree)
         expected = 16 + sum(sizes)
         raw = memoryview(gunzip_exact(name, data, expected))
         if len(raw) < expected:
@@ -95,12 +53,12 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
     else:
         if len(data) < 32:
             raise FormatError(name, "SPZ file shorter than its 32-byte header")
-        version, n, degree, frac, flags = _header(name, data[:32])
+        version, n, degree, frac, flags = parse_header(name, data[:32])
         if version < 4:
             raise FormatError(name, f"SPZ v{version} must be gzip-compressed")
         nstreams = data[15]
         toc = struct.unpack_from("<I", data, 16)[0]
-        all_sizes = _sizes(version, n, degree)
+        all_sizes = stream_sizes(version, n, degree)
         sizes = all_sizes[:5] + (all_sizes[5:] if degree > 0 else [])
         if n == 0 and nstreams == 0:
             sizes = []
@@ -108,7 +66,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             raise FormatError(name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
         if toc < 32 or toc + 16 * nstreams > len(data):
             raise FormatError(name, f"SPZ v4 TOC offset {toc} is outside the file")
-        frame, quirks = _extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
+        frame, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
         output_cap(Source(b"", name), len(data), sum(sizes))
         off = toc + 16 * nstreams
         blocks = []
@@ -136,7 +94,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
         quirks.append(f"SH degree {degree} truncated to 3")
     if flags & FLAG_ANTIALIASED:
         quirks.append("trained with antialiasing (SPZ flag)")
-    per = [s // n if n else 0 for s in _sizes(version, n, degree)]
+    per = [s // n if n else 0 for s in stream_sizes(version, n, degree)]
     file_sh = per[5]
 
     def segments(first: int, m: int):
