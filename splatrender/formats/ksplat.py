@@ -12,21 +12,15 @@ Frame: the INRIA PLY it came from (RDF).
 
 from __future__ import annotations
 
-import struct
-
 import numpy as np
 
 from ..errors import FormatError
-from ._io import MAX_SPLATS, Source
+from . import ksplat_header
+from ._io import Source
 from ._util import logit, rgb_to_dc
 from .splats import FRAME_RDF, Splats, sh_coeffs
 
 FORMAT = "ksplat"
-MAIN_HEADER, SECTION_HEADER = 4096, 1024
-MAX_SECTIONS = 1 << 16
-# level -> (centre bytes, scale bytes, rotation bytes, SH bytes each, default quant range)
-LEVELS = {0: (12, 12, 16, 4, 1), 1: (6, 6, 8, 2, 32767), 2: (6, 6, 8, 1, 32767)}
-SH_COMPONENTS = (0, 9, 24, 45)
 
 
 def _sh_column_map(degree: int) -> np.ndarray:
@@ -43,94 +37,50 @@ def _sh_column_map(degree: int) -> np.ndarray:
 
 def read(src: Source, **_: object) -> Splats:
     data = src.data
-    if len(data) < MAIN_HEADER:
-        raise FormatError(src.name, ".ksplat is shorter than its 4096-byte header")
-    major, minor = data[0], data[1]
-    if major != 0 or minor < 1:
-        raise FormatError(src.name, f"unsupported .ksplat version {major}.{minor}")
-    sections = struct.unpack_from("<I", data, 4)[0]
-    total = struct.unpack_from("<I", data, 16)[0]
-    level = struct.unpack_from("<H", data, 20)[0]
-    sh_min, sh_max = struct.unpack_from("<ff", data, 36)
-    sh_min = sh_min or -1.5
-    sh_max = sh_max or 1.5
-    if level not in LEVELS:
-        raise FormatError(src.name, f".ksplat compression level {level} is not 0-2")
-    if sections > MAX_SECTIONS or MAIN_HEADER + sections * SECTION_HEADER > len(data):
-        raise FormatError(src.name, f".ksplat claims {sections:,} sections; the file is too short")
-    if total > MAX_SPLATS:
-        raise FormatError(src.name, f".ksplat claims {total:,} splats, above {MAX_SPLATS:,}")
-    cb, sb, rb, hb, default_range = LEVELS[level]
-    heads = []
-    degree = 0
-    for i in range(sections):
-        h = struct.unpack_from("<IIIIfHxxIxxxxIIH", data, MAIN_HEADER + i * SECTION_HEADER)
-        heads.append(h)
-        if h[0]:
-            if h[9] > 3:
-                raise FormatError(src.name, f".ksplat section {i} SH degree {h[9]} is not 0-3")
-            degree = max(degree, h[9])
-    k = sh_coeffs(degree)
-    # Count check before any allocation: every splat needs at least its record.
-    min_record = cb + sb + rb + 4
-    if total * min_record > len(data):
-        raise FormatError(src.name, f".ksplat claims {total:,} splats; the file is too short")
+    lay = ksplat_header.parse(src.name, data)
+    total, level = lay.total, lay.level
+    k = sh_coeffs(lay.sh_degree)
     means = np.empty((total, 3), np.float32)
     scales = np.empty((total, 3), np.float32)
     quats = np.empty((total, 4), np.float32)
     rgba = np.empty((total, 4), np.uint8)
     sh = np.zeros((total, k, 3), np.float32)
-    off = MAIN_HEADER + sections * SECTION_HEADER
-    at = 0
-    for i, h in enumerate(heads):
-        (count, max_count, capacity, nbuckets, block, bucket_bytes, qrange, full, partial, sdeg) = h
-        qrange = qrange or default_range
-        ncomp = SH_COMPONENTS[sdeg]
-        rec = cb + sb + rb + 4 + ncomp * hb
-        meta = partial * 4 + bucket_bytes * nbuckets
-        size = rec * max_count
-        if count > max_count or off + meta + size > len(data) or at + count > total:
-            raise FormatError(src.name, f".ksplat section {i} is truncated or inconsistent")
-        if count == 0:
-            off += meta + size
-            continue
-        if level > 0 and (bucket_bytes < 12 or capacity == 0):
-            raise FormatError(src.name, f".ksplat section {i} has malformed buckets")
-        body = np.frombuffer(data, np.uint8, rec * count, off + meta).reshape(count, rec)
-        sl = slice(at, at + count)
+    c0 = lay.colour_offset
+    for sec in lay.sections:
+        i, count, qrange = sec.index, sec.count, sec.qrange
+        body = np.frombuffer(data, np.uint8, sec.record * count, sec.body)
+        body = body.reshape(count, sec.record)
+        sl = slice(sec.first, sec.first + count)
         if level == 0:
             means[sl] = body[:, 0:12].copy().view("<f4")
             sc = body[:, 12:24].copy().view("<f4")
             quats[sl] = body[:, 24:40].copy().view("<f4")
         else:
-            sizes = np.frombuffer(data, "<u4", partial, off).astype(np.int64)
-            centres = np.frombuffer(data, np.uint8, bucket_bytes * nbuckets, off + partial * 4)
-            centres = centres.reshape(nbuckets, bucket_bytes)[:, :12].copy().view("<f4")
-            bucket = _bucket_index(src, i, count, capacity, full, sizes)
-            if bucket.size and bucket.max() >= nbuckets:
+            sizes = np.frombuffer(data, "<u4", sec.partial, sec.meta).astype(np.int64)
+            centres = np.frombuffer(
+                data, np.uint8, sec.bucket_bytes * sec.nbuckets, sec.meta + sec.partial * 4
+            )
+            centres = centres.reshape(sec.nbuckets, sec.bucket_bytes)[:, :12].copy().view("<f4")
+            bucket = _bucket_index(src, i, count, sec.capacity, sec.full, sizes)
+            if bucket.size and bucket.max() >= sec.nbuckets:
                 raise FormatError(src.name, f".ksplat section {i} refers to missing buckets")
             u = body[:, 0:6].copy().view("<u2").astype(np.float32)
-            means[sl] = (u - qrange) * (block / 2.0 / qrange) + centres[bucket]
+            means[sl] = (u - qrange) * (sec.block / 2.0 / qrange) + centres[bucket]
             sc = body[:, 6:12].copy().view("<f2").astype(np.float32)
             quats[sl] = body[:, 12:20].copy().view("<f2").astype(np.float32)
-        c0 = cb + sb + rb
         rgba[sl] = body[:, c0 : c0 + 4]
         with np.errstate(divide="ignore", invalid="ignore"):
             scales[sl] = np.where(sc > 0, np.log(np.maximum(sc, 1e-30)), -10.0)
-        if ncomp:
-            raw = body[:, c0 + 4 : c0 + 4 + ncomp * hb]
+        if sec.ncomp:
+            raw = body[:, c0 + 4 : c0 + 4 + sec.ncomp * lay.sh_bytes]
             if level == 0:
                 vals = raw.copy().view("<f4")
             elif level == 1:
                 vals = raw.copy().view("<f2").astype(np.float32)
             else:
-                vals = sh_min + raw.astype(np.float32) / 255.0 * (sh_max - sh_min)
-            cmap = _sh_column_map(sdeg)
+                vals = lay.sh_min + raw.astype(np.float32) / 255.0 * (lay.sh_max - lay.sh_min)
+            cmap = _sh_column_map(sec.sh_degree)
             sh[sl, cmap[:, 0], cmap[:, 1]] = vals
-        at += count
-        off += meta + size
-    if at != total:
-        raise FormatError(src.name, f".ksplat sections hold {at:,} splats, header says {total:,}")
     col = rgba.astype(np.float32) / 255.0
     sh[:, 0] = rgb_to_dc(col[:, :3])
     return Splats(
