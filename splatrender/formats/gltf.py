@@ -12,32 +12,32 @@ splat-transform rotates a PLY 180 degrees about z on the way to glTF.
 
 from __future__ import annotations
 
-import base64
-import json
-import struct
-
 import numpy as np
 
 from ..errors import FormatError
-from ._io import MAX_SPLATS, Source
+from ._io import Source
 from ._util import logit, rgb_to_dc
+from .gltf_container import (
+    COMPONENTS,
+    EXT,
+    GLB_MAGIC,
+    accessor_layout,
+    load_buffers,
+    parse_glb,
+    parse_json,
+)
 from .splats import FRAME_RUB, Splats, sh_coeffs
 
 FORMAT = "gltf"
-EXT = "KHR_gaussian_splatting"
-GLB_MAGIC = b"glTF"
-JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
-COMPONENTS = {5120: "i1", 5121: "u1", 5122: "<i2", 5123: "<u2", 5125: "<u4", 5126: "<f4"}
-WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}
 
 
 def read(src: Source, **_: object) -> Splats:
     data = src.data
     if data[:4] == GLB_MAGIC:
-        doc, bin_chunk = _parse_glb(src, data)
+        doc, bin_chunk = parse_glb(src.name, data)
     else:
-        doc, bin_chunk = _json(src, data), None
-    buffers = _load_buffers(src, doc, bin_chunk)
+        doc, bin_chunk = parse_json(src.name, data), None
+    buffers = load_buffers(src.name, doc, bin_chunk, src.open_sibling)
     parts, quirks = [], []
     try:
         meshes = doc.get("meshes") or []
@@ -64,86 +64,10 @@ def read(src: Source, **_: object) -> Splats:
     return out
 
 
-def _json(src: Source, text: bytes) -> dict:
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FormatError(src.name, f"glTF JSON is invalid: {e}") from None
-    if not isinstance(doc, dict):
-        raise FormatError(src.name, "glTF JSON is not an object")
-    return doc
-
-
-def _parse_glb(src: Source, data: bytes) -> tuple[dict, bytes | None]:
-    if len(data) < 20:
-        raise FormatError(src.name, "GLB shorter than its header")
-    _, version, length = struct.unpack_from("<4sII", data, 0)
-    if version != 2:
-        raise FormatError(src.name, f"unsupported GLB version {version}")
-    if length > len(data):
-        raise FormatError(src.name, f"GLB claims {length:,} bytes, file has {len(data):,}")
-    off, doc, binary = 12, None, None
-    while off + 8 <= length:
-        clen, ctype = struct.unpack_from("<II", data, off)
-        if off + 8 + clen > length:
-            raise FormatError(src.name, "GLB chunk runs past the end of the file")
-        chunk = data[off + 8 : off + 8 + clen]
-        if ctype == JSON_CHUNK and doc is None:
-            doc = _json(src, chunk)
-        elif ctype == BIN_CHUNK and binary is None:
-            binary = chunk
-        off += 8 + ((clen + 3) & ~3)
-    if doc is None:
-        raise FormatError(src.name, "GLB has no JSON chunk")
-    return doc, binary
-
-
-def _load_buffers(src: Source, doc: dict, bin_chunk: bytes | None) -> list[bytes]:
-    out = []
-    for i, b in enumerate(doc.get("buffers") or []):
-        if not isinstance(b, dict):
-            raise FormatError(src.name, f"glTF buffer {i} is malformed")
-        uri = b.get("uri")
-        if uri is None:
-            if bin_chunk is None:
-                raise FormatError(src.name, f"glTF buffer {i} has no uri and no GLB BIN chunk")
-            out.append(bin_chunk)
-        elif isinstance(uri, str) and uri.startswith("data:"):
-            try:
-                out.append(base64.b64decode(uri.split(",", 1)[1], validate=True))
-            except (ValueError, IndexError):
-                raise FormatError(src.name, f"glTF buffer {i} data URI is malformed") from None
-        elif isinstance(uri, str) and ".." not in uri and ":" not in uri and uri[:1] != "/":
-            out.append(src.open_sibling(uri))
-        else:
-            raise FormatError(src.name, f"glTF buffer {i} uri {uri!r} is not allowed")
-    return out
-
-
-def _accessor(src: Source, doc: dict, buffers: list[bytes], index: int) -> np.ndarray:
-    """Accessor -> (count, width) float32, bounds-checked, strides honoured."""
-    try:
-        acc = doc["accessors"][index]
-        count, kind, ctype = int(acc["count"]), acc["type"], int(acc["componentType"])
-        view = doc["bufferViews"][acc["bufferView"]]
-        buf = buffers[view["buffer"]]
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise FormatError(src.name, f"glTF accessor {index} is malformed") from None
-    if ctype not in COMPONENTS or kind not in WIDTH or not 0 <= count <= MAX_SPLATS:
-        raise FormatError(src.name, f"glTF accessor {index} has an unsupported layout")
-    dt = np.dtype(COMPONENTS[ctype])
-    width = WIDTH[kind]
-    item = dt.itemsize * width
-    stride = int(view.get("byteStride") or item)
-    start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
-    vend = int(view.get("byteOffset", 0)) + int(view["byteLength"])
-    if (
-        stride < item
-        or start < 0
-        or vend > len(buf)
-        or (count and start + stride * (count - 1) + item > vend)
-    ):
-        raise FormatError(src.name, f"glTF accessor {index} reads past its buffer")
+def _accessor(src: Source, doc: dict, buffers: list, index: int) -> np.ndarray:
+    buf, start, stride, count, width, ctype = accessor_layout(src.name, doc, buffers, index)
+    acc = doc["accessors"][index]
+    dt = np.dtype(COMPONENTS[ctype][0])
     if count == 0:
         return np.zeros((0, width), np.float32)
     arr = np.ndarray((count, width), dt, buffer=buf, offset=start, strides=(stride, dt.itemsize))

@@ -7,13 +7,18 @@ renderer uses must be float32 (what splat-transform writes). Twin: formats/gltf.
 
 from __future__ import annotations
 
-import base64
-import json
-import struct
 from collections.abc import Mapping
 
 from ...errors import FormatError
-from .._io import MAX_SPLATS
+from ..gltf_container import (
+    EXT,
+    FLOAT,
+    GLB_MAGIC,
+    accessor_layout,
+    load_buffers,
+    parse_glb,
+    parse_json,
+)
 from .codecs import Codecs
 from .common import (
     MISSING,
@@ -27,98 +32,24 @@ from .common import (
 from .fill import Part, Plan
 from .scene import robust_bounds, sample_indices
 
-EXT = "KHR_gaussian_splatting"
-GLB_MAGIC = b"glTF"
-JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
-WIDTH = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}
-FLOAT = 5126
-
-
-def _json(name: str, text: bytes) -> dict:
-    try:
-        doc = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FormatError(name, f"glTF JSON is invalid: {e}") from None
-    if not isinstance(doc, dict):
-        raise FormatError(name, "glTF JSON is not an object")
-    return doc
-
-
-def _glb(name: str, data: bytes) -> tuple[dict, bytes | None]:
-    if len(data) < 20:
-        raise FormatError(name, "GLB shorter than its header")
-    _, version, length = struct.unpack_from("<4sII", data, 0)
-    if version != 2:
-        raise FormatError(name, f"unsupported GLB version {version}")
-    if length > len(data):
-        raise FormatError(name, f"GLB claims {length:,} bytes, file has {len(data):,}")
-    off, doc, binary = 12, None, None
-    view = memoryview(data)
-    while off + 8 <= length:
-        clen, ctype = struct.unpack_from("<II", data, off)
-        if off + 8 + clen > length:
-            raise FormatError(name, "GLB chunk runs past the end of the file")
-        if ctype == JSON_CHUNK and doc is None:
-            doc = _json(name, data[off + 8 : off + 8 + clen])
-        elif ctype == BIN_CHUNK and binary is None:
-            binary = view[off + 8 : off + 8 + clen]
-        off += 8 + ((clen + 3) & ~3)
-    if doc is None:
-        raise FormatError(name, "GLB has no JSON chunk")
-    return doc, binary
-
-
-def _buffers(name: str, doc: dict, binary, files: Mapping[str, bytes] | None) -> list:
-    out = []
-    for i, b in enumerate(doc.get("buffers") or []):
-        if not isinstance(b, dict):
-            raise FormatError(name, f"glTF buffer {i} is malformed")
-        uri = b.get("uri")
-        if uri is None:
-            if binary is None:
-                raise FormatError(name, f"glTF buffer {i} has no uri and no GLB BIN chunk")
-            out.append(binary)
-        elif isinstance(uri, str) and uri.startswith("data:"):
-            try:
-                out.append(memoryview(base64.b64decode(uri.split(",", 1)[1], validate=True)))
-            except (ValueError, IndexError):
-                raise FormatError(name, f"glTF buffer {i} data URI is malformed") from None
-        elif isinstance(uri, str) and ".." not in uri and ":" not in uri and uri[:1] != "/":
-            body = (files or {}).get(uri.rsplit("/", 1)[-1])
-            if body is None:
-                raise FormatError(name, f"glTF buffer {i} needs the file {uri!r}")
-            out.append(memoryview(bytes(body)))
-        else:
-            raise FormatError(name, f"glTF buffer {i} uri {uri!r} is not allowed")
-    return out
-
 
 def _accessor(name: str, doc: dict, buffers: list, index) -> tuple:
-    """(buffer view, byte start, stride, count, width) of a float32 accessor."""
-    try:
-        acc = doc["accessors"][index]
-        count, kind, ctype = int(acc["count"]), acc["type"], int(acc["componentType"])
-        view = doc["bufferViews"][acc["bufferView"]]
-        buf = buffers[view["buffer"]]
-    except (KeyError, IndexError, TypeError, ValueError):
-        raise FormatError(name, f"glTF accessor {index} is malformed") from None
-    if kind not in WIDTH or not 0 <= count <= MAX_SPLATS:
+    buf, start, stride, count, width, ctype = accessor_layout(name, doc, buffers, index)
+    if width > 4:
         raise FormatError(name, f"glTF accessor {index} has an unsupported layout")
     if ctype != FLOAT:
         raise FormatError(name, f"glTF accessor {index}: the runtime path reads float32 only")
-    width = WIDTH[kind]
-    item = 4 * width
-    stride = int(view.get("byteStride") or item)
-    start = int(view.get("byteOffset", 0)) + int(acc.get("byteOffset", 0))
-    vend = int(view.get("byteOffset", 0)) + int(view["byteLength"])
-    if (
-        stride < item
-        or start < 0
-        or vend > len(buf)
-        or (count and start + stride * (count - 1) + item > vend)
-    ):
-        raise FormatError(name, f"glTF accessor {index} reads past its buffer")
     return buf, start, stride, count, width
+
+
+def _open_file(name: str, files: Mapping[str, bytes] | None):
+    def open_file(uri: str) -> bytes:
+        body = (files or {}).get(uri.rsplit("/", 1)[-1])
+        if body is None:
+            raise FormatError(name, f"glTF buffer needs the file {uri!r}")
+        return bytes(body)
+
+    return open_file
 
 
 def _primitive(name: str, doc: dict, buffers: list, attrs: dict):
@@ -187,10 +118,10 @@ async def prepare(
     data: bytes, name: str, *, codecs: Codecs, files: Mapping[str, bytes] | None = None
 ) -> Decoded:
     if data[:4] == GLB_MAGIC:
-        doc, binary = _glb(name, data)
+        doc, binary = parse_glb(name, data)
     else:
-        doc, binary = _json(name, data), None
-    buffers = _buffers(name, doc, binary, files)
+        doc, binary = parse_json(name, data), None
+    buffers = load_buffers(name, doc, binary, _open_file(name, files))
     quirks: list[str] = []
     prims = []
     try:
