@@ -62,9 +62,8 @@ def robust_bounds(splats: Splats) -> tuple[np.ndarray, np.ndarray]:
     return subset.bounds(BOUNDS_PERCENTILE if len(subset) >= 100 else 0.0)
 
 
-def to_scene_data(splats: Splats, name: str = "") -> SceneData:
-    deg = splats.sh_degree
-    splats, dropped = sanitize(splats, name)
+def pack_pool(splats: Splats) -> tuple[bytes, bytes]:
+    """(geometry, SH rest) bytes of ``splats`` in the pool layout of ``render.layout``."""
     n = len(splats)
     geom = np.zeros((n, GEOM_FLOATS), np.float32)
     geom[:, 0:3] = splats.means
@@ -72,7 +71,15 @@ def to_scene_data(splats: Splats, name: str = "") -> SceneData:
     geom[:, 4:8] = splats.quats
     geom[:, 8:11] = splats.scales
     geom[:, 11:14] = splats.sh[:, 0]
-    rest = np.ascontiguousarray(splats.sh[:, 1:].reshape(n, sh_rest_floats(deg)))
+    rest = np.ascontiguousarray(splats.sh[:, 1:].reshape(n, sh_rest_floats(splats.sh_degree)))
+    return geom.tobytes(), rest.tobytes()
+
+
+def to_scene_data(splats: Splats, name: str = "") -> SceneData:
+    deg = splats.sh_degree
+    splats, dropped = sanitize(splats, name)
+    n = len(splats)
+    geometry, sh_rest = pack_pool(splats)
     if n:
         lo, hi = robust_bounds(splats)
     else:
@@ -80,8 +87,8 @@ def to_scene_data(splats: Splats, name: str = "") -> SceneData:
     return SceneData(
         count=n,
         sh_degree=deg,
-        geometry=geom.tobytes(),
-        sh_rest=rest.tobytes(),
+        geometry=geometry,
+        sh_rest=sh_rest,
         frame=splats.frame,
         bounds_min=tuple(float(v) for v in lo),
         bounds_max=tuple(float(v) for v in hi),

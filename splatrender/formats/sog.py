@@ -22,19 +22,24 @@ from __future__ import annotations
 
 import io
 import json
-import zipfile
 
 import numpy as np
 
 from ..errors import FormatError
-from ._io import MAX_RATIO, MAX_SPLATS, SMALL_OUTPUT, Source
+from ._io import MAX_RATIO, SMALL_OUTPUT, Source
 from ._util import logit
+from .sog_container import (
+    MAX_META,
+    ZIP_MAGIC,
+    field,
+    parse_meta,
+    splat_count,
+    zip_member_reader,
+)
 from .splats import FRAME_RDF, Splats, sh_coeffs, sh_degree_for
 
 FORMAT = "sog"
 FRAME = FRAME_RDF
-ZIP_MAGIC = b"PK\x03\x04"
-MAX_META = 16 << 20
 # Component slots (in w,x,y,z) of the three stored values, by dropped component.
 QUAT_SLOTS = ((1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2))
 SLOTS = np.array(QUAT_SLOTS)
@@ -56,39 +61,13 @@ def read(src: Source, *, lod: int = 0, **_: object) -> Splats:
         return _read_zip(src)
     if is_lod_meta(src.data):
         return _read_lod(src, lod)
-    meta = _parse_meta(src, src.data)
+    meta = parse_meta(src.name, src.data)
     return decode(src, meta, src.open_sibling)
 
 
 def _read_zip(src: Source) -> Splats:
-    try:
-        z = zipfile.ZipFile(io.BytesIO(src.data))
-        infos = {i.filename.rsplit("/", 1)[-1]: i for i in z.infolist() if not i.is_dir()}
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise FormatError(src.name, f"corrupt .sog zip: {e}") from None
-    if "meta.json" not in infos:
-        raise FormatError(src.name, ".sog zip has no meta.json")
-    cap = max(SMALL_OUTPUT, len(src.data) * MAX_RATIO)
-
-    def member(name: str) -> bytes:
-        info = infos.get(name.rsplit("/", 1)[-1])
-        if info is None:
-            raise FormatError(src.name, f".sog zip lacks {name!r}")
-        if info.file_size > cap:
-            raise FormatError(src.name, f".sog member {name!r} claims {info.file_size:,} bytes")
-        try:
-            with z.open(info) as f:
-                out = f.read(cap + 1)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
-            raise FormatError(src.name, f"corrupt .sog member {name!r}: {e}") from None
-        except Exception as e:  # zlib/bz2/lzma errors surface as assorted types
-            raise FormatError(src.name, f"corrupt .sog member {name!r}: {e}") from None
-        if len(out) > cap:
-            raise FormatError(src.name, f".sog member {name!r} inflates past {cap:,} bytes")
-        return out
-
-    meta = _parse_meta(src, member("meta.json"))
-    return decode(src, meta, member)
+    member = zip_member_reader(src.name, src.data)
+    return decode(src, parse_meta(src.name, member("meta.json")), member)
 
 
 def _read_lod(src: Source, lod: int = 0) -> Splats:
@@ -115,7 +94,7 @@ def _read_lod(src: Source, lod: int = 0) -> Splats:
         raise FormatError(src.name, f"lod-meta.json has no files for level {lod}")
     parts = []
     for first in names:
-        meta = _parse_meta(src, src.open_sibling(first))
+        meta = parse_meta(src.name, src.open_sibling(first))
         base = first.rsplit("/", 1)[0] + "/" if "/" in first else ""
         parts.append(decode(src, meta, lambda name, b=base: src.open_sibling(b + name)))
     out = concat(parts)
@@ -138,35 +117,8 @@ def concat(parts: list[Splats]) -> Splats:
     )
 
 
-def _parse_meta(src: Source, data: bytes) -> dict:
-    if len(data) > MAX_META:
-        raise FormatError(src.name, "SOG meta.json is larger than 16 MiB")
-    try:
-        meta = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FormatError(src.name, f"SOG meta.json is not valid JSON: {e}") from None
-    if not isinstance(meta, dict):
-        raise FormatError(src.name, "SOG meta.json is not a JSON object")
-    version = meta.get("version")
-    if version is None:
-        raise FormatError(src.name, "SOG version 1 (meta.json without 'version') is not supported")
-    if version != 2:
-        raise FormatError(src.name, f"unsupported SOG version {version!r}")
-    return meta
-
-
-def _field(src: Source, meta: dict, *keys):
-    cur = meta
-    try:
-        for k in keys:
-            cur = cur[k]
-    except (KeyError, IndexError, TypeError):
-        raise FormatError(src.name, f"SOG meta.json lacks {'.'.join(map(str, keys))}") from None
-    return cur
-
-
 def _codebook(src: Source, meta: dict, key: str) -> np.ndarray:
-    cb = _field(src, meta, key, "codebook")
+    cb = field(src.name, meta, key, "codebook")
     try:
         arr = np.asarray(cb, np.float32)
     except (ValueError, TypeError):
@@ -178,7 +130,7 @@ def _codebook(src: Source, meta: dict, key: str) -> np.ndarray:
 
 def _vec3(src: Source, meta: dict, key: str) -> np.ndarray:
     try:
-        arr = np.asarray(_field(src, meta, "means", key), np.float64)
+        arr = np.asarray(field(src.name, meta, "means", key), np.float64)
     except (ValueError, TypeError):
         raise FormatError(src.name, f"SOG means.{key} is not 3 numbers") from None
     if arr.shape != (3,):
@@ -212,17 +164,10 @@ def webp_rgba(src: Source, data: bytes, name: str, max_pixels: int) -> np.ndarra
 
 def decode(src: Source, meta: dict, open_file) -> Splats:
     """Decode a parsed v2 meta and its textures (``open_file(name) -> bytes``)."""
-    count = _field(src, meta, "count")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise FormatError(src.name, f"SOG count {count!r} is not a non-negative integer")
-    if count > MAX_SPLATS:
-        raise FormatError(src.name, f"SOG claims {count:,} splats, above {MAX_SPLATS:,}")
-    # Textures are near-square with sides padded to a multiple of 4.
-    side = int(np.ceil(np.sqrt(max(count, 1)))) + 8
-    max_px = max(side * side * 2, 4096)
+    count, max_px = splat_count(src.name, meta)
 
     def tex(key: str, idx: int = 0) -> np.ndarray:
-        files = _field(src, meta, key, "files")
+        files = field(src.name, meta, key, "files")
         if not isinstance(files, list) or len(files) <= idx or not isinstance(files[idx], str):
             raise FormatError(src.name, f"SOG {key}.files is malformed")
         name = files[idx]
@@ -250,7 +195,7 @@ def decode(src: Source, meta: dict, open_file) -> Splats:
     degree = 0
     shn = meta.get("shN")
     if shn is not None:
-        degree = _field(src, meta, "shN", "bands")
+        degree = field(src.name, meta, "shN", "bands")
         if degree not in (0, 1, 2, 3):
             raise FormatError(src.name, f"SOG shN.bands {degree!r} is not 0-3")
     k = sh_coeffs(degree)
@@ -278,11 +223,11 @@ def unpack_quats(q: np.ndarray) -> np.ndarray:
 
 
 def _shn(src: Source, meta: dict, count: int, m: int, open_file, max_px: int) -> np.ndarray:
-    palette_count = _field(src, meta, "shN", "count")
+    palette_count = field(src.name, meta, "shN", "count")
     if not isinstance(palette_count, int) or not 0 <= palette_count <= 65536:
         raise FormatError(src.name, f"SOG shN.count {palette_count!r} is not 0..65536")
     codebook = _codebook(src, meta, "shN")
-    files = _field(src, meta, "shN", "files")
+    files = field(src.name, meta, "shN", "files")
     if not isinstance(files, list) or len(files) < 2:
         raise FormatError(src.name, "SOG shN.files needs centroids and labels")
     cent = webp_rgba(src, open_file(files[0]), files[0], 64 * 16 * 1024)

@@ -168,16 +168,19 @@ class SogLodSource:
         def work():
             from ..formats import sog
             from ..formats._io import Source
+            from ..formats.gpu_pack import LOG_SCALE_RANGE, LOGIT_RANGE, pack_pool
+            from ..formats.sog_container import parse_meta
 
             src = Source(meta_bytes, meta_name)
             try:
-                s = sog.decode(src, sog._parse_meta(src, meta_bytes), blobs.__getitem__)
+                s = sog.decode(src, parse_meta(src.name, meta_bytes), blobs.__getitem__)
             except (FormatError, KeyError) as e:
                 raise CorruptData(str(e)) from e
             s = s.with_sh_degree(self.sh_degree or 0)
-            s.opacities = s.opacities.clip(-20, 20)
-            s.scales = s.scales.clip(-30, 14)
-            return _pack(s)
+            s.opacities = s.opacities.clip(*LOGIT_RANGE)
+            s.scales = s.scales.clip(*LOG_SCALE_RANGE)
+            geometry, sh_rest = pack_pool(s)
+            return memoryview(geometry), memoryview(sh_rest), len(s)
 
         return await asyncio.to_thread(work)
 
@@ -198,17 +201,3 @@ class SogLodSource:
 
     def payload_size(self, payload) -> int:
         return len(payload[0]) + len(payload[1])
-
-
-def _pack(s) -> tuple[memoryview, memoryview, int]:
-    import numpy as np
-
-    n = len(s)
-    g = np.zeros((n, GEOM_FLOATS), np.float32)
-    g[:, 0:3] = s.means
-    g[:, 3] = s.opacities
-    g[:, 4:8] = s.quats
-    g[:, 8:11] = s.scales
-    g[:, 11:14] = s.sh[:, 0]
-    rest = np.ascontiguousarray(s.sh[:, 1:, :]).reshape(n, -1)
-    return memoryview(g.tobytes()), memoryview(rest.tobytes()), n

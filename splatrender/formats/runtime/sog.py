@@ -8,55 +8,16 @@ Streamed LOD sets (``lod-meta.json``) are the LOD streamer's job. Twin: formats/
 from __future__ import annotations
 
 import asyncio
-import io
-import json
 import math
 import struct
-import zipfile
 from collections.abc import Mapping
 
 from ...errors import FormatError
-from .._io import MAX_RATIO, MAX_SPLATS, SMALL_OUTPUT
+from ..sog_container import ZIP_MAGIC, field, parse_meta, splat_count, zip_member_reader
 from .codecs import Codecs, webp_rgba
 from .common import Decoded
 from .fill import Part, Plan
 from .scene import sampled_bounds
-
-MAX_META = 16 << 20
-ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _zip_files(data: bytes, name: str) -> dict[str, bytes]:
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        infos = [i for i in z.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, ValueError, OSError) as e:
-        raise FormatError(name, f"corrupt .sog zip: {e}") from None
-    cap = max(SMALL_OUTPUT, len(data) * MAX_RATIO)
-    out = {}
-    for info in infos:
-        member = info.filename.rsplit("/", 1)[-1]
-        if info.file_size > cap:
-            raise FormatError(name, f".sog member {member!r} claims {info.file_size:,} bytes")
-        try:
-            with z.open(info) as f:
-                body = f.read(cap + 1)
-        except Exception as e:  # zlib/zipfile errors come in assorted types
-            raise FormatError(name, f"corrupt .sog member {member!r}: {e}") from None
-        if len(body) > cap:
-            raise FormatError(name, f".sog member {member!r} inflates past {cap:,} bytes")
-        out[member] = body
-    return out
-
-
-def _field(name: str, meta: dict, *keys):
-    cur = meta
-    try:
-        for k in keys:
-            cur = cur[k]
-    except (KeyError, IndexError, TypeError):
-        raise FormatError(name, f"SOG meta.json lacks {'.'.join(map(str, keys))}") from None
-    return cur
 
 
 def _numbers(name: str, value, n: int, what: str) -> list[float]:
@@ -76,32 +37,18 @@ def _f32(v: float) -> float:
 async def prepare(
     data: bytes, name: str, *, codecs: Codecs, files: Mapping[str, bytes] | None = None
 ) -> Decoded:
+    member = None
     if data[:4] == ZIP_MAGIC:
-        files = _zip_files(data, name)
-        if "meta.json" not in files:
-            raise FormatError(name, ".sog zip has no meta.json")
-        data = files["meta.json"]
+        member = zip_member_reader(name, data)
+        data = member("meta.json")
     if b'"lodLevels"' in data[:4096]:
         raise FormatError(name, "a streamed LOD set (lod-meta.json) is read by splatrender.lod")
-    if len(data) > MAX_META:
-        raise FormatError(name, "SOG meta.json is larger than 16 MiB")
-    try:
-        meta = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise FormatError(name, f"SOG meta.json is not valid JSON: {e}") from None
-    if not isinstance(meta, dict):
-        raise FormatError(name, "SOG meta.json is not a JSON object")
-    if meta.get("version") != 2:
-        raise FormatError(name, f"unsupported SOG version {meta.get('version')!r}")
-    count = _field(name, meta, "count")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise FormatError(name, f"SOG count {count!r} is not a non-negative integer")
-    if count > MAX_SPLATS:
-        raise FormatError(name, f"SOG claims {count:,} splats, above {MAX_SPLATS:,}")
-    side = math.isqrt(max(count, 1) - 1) + 1 + 8
-    max_px = max(side * side * 2, 4096)
+    meta = parse_meta(name, data)
+    count, max_px = splat_count(name, meta)
 
     def open_file(key: str) -> bytes:
+        if member is not None:
+            return member(key)
         if files is None:
             raise FormatError(name, f"needs the file {key!r} beside meta.json; pass a mapping")
         body = files.get(key.rsplit("/", 1)[-1])
@@ -110,7 +57,7 @@ async def prepare(
         return bytes(body)
 
     def file_name(key: str, idx: int = 0) -> str:
-        lst = _field(name, meta, key, "files")
+        lst = field(name, meta, key, "files")
         if not isinstance(lst, list) or len(lst) <= idx or not isinstance(lst[idx], str):
             raise FormatError(name, f"SOG {key}.files is malformed")
         return lst[idx]
@@ -121,25 +68,25 @@ async def prepare(
             raise FormatError(name, f"{fname} has {w * h:,} texels for {need:,} splats")
         return w, h, memoryview(rgba)
 
-    mins = _numbers(name, _field(name, meta, "means", "mins"), 3, "means.mins")
-    maxs = _numbers(name, _field(name, meta, "means", "maxs"), 3, "means.maxs")
-    books = [_numbers(name, _field(name, meta, k, "codebook"), 256, f"{k}.codebook")
+    mins = _numbers(name, field(name, meta, "means", "mins"), 3, "means.mins")
+    maxs = _numbers(name, field(name, meta, "means", "maxs"), 3, "means.maxs")
+    books = [_numbers(name, field(name, meta, k, "codebook"), 256, f"{k}.codebook")
              for k in ("scales", "sh0")]  # fmt: skip
     degree, m, palette, usable = 0, 0, 0, 0
     shn = meta.get("shN")
     names = [file_name("means", 0), file_name("means", 1), file_name("quats"),
              file_name("scales"), file_name("sh0")]  # fmt: skip
     if shn is not None:
-        degree = _field(name, meta, "shN", "bands")
+        degree = field(name, meta, "shN", "bands")
         if degree not in (0, 1, 2, 3):
             raise FormatError(name, f"SOG shN.bands {degree!r} is not 0-3")
     if degree:
         m = (degree + 1) ** 2 - 1
-        palette = _field(name, meta, "shN", "count")
+        palette = field(name, meta, "shN", "count")
         if not isinstance(palette, int) or isinstance(palette, bool) or not 0 <= palette <= 65536:
             raise FormatError(name, f"SOG shN.count {palette!r} is not 0..65536")
-        books.append(_numbers(name, _field(name, meta, "shN", "codebook"), 256, "shN.codebook"))
-        lst = _field(name, meta, "shN", "files")
+        books.append(_numbers(name, field(name, meta, "shN", "codebook"), 256, "shN.codebook"))
+        lst = field(name, meta, "shN", "files")
         if not isinstance(lst, list) or len(lst) < 2 or not all(isinstance(x, str) for x in lst):
             raise FormatError(name, "SOG shN.files needs centroids and labels")
         names += [lst[1], lst[0]]  # labels, centroids
