@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -38,22 +37,10 @@ from splatrender import __version__  # noqa: E402
 from splatrender.bench import paths  # noqa: E402
 from splatrender.bench.runner import machine_info  # noqa: E402
 from splatrender.bench.schema import Adapter, Frame, Results, Run, SceneInfo, Settings  # noqa: E402
+from splatrender.web.chromium import launch  # noqa: E402
 
 NPM_PACKAGES = {"@sparkjsdev/spark": "2.2", "three": "", "playcanvas": "2.23"}
 CACHE = HERE / "node_modules"  # .gitignore: bench/peers/node_modules/
-CHROMIUM = os.environ.get("SPLATRENDER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--enable-unsafe-webgpu",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--enable-features=Vulkan",
-    "--use-vulkan=swiftshader",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PEERS = ("splatrender", "spark", "playcanvas-webgpu", "playcanvas-webgl2")
 DEFAULT_SCENE = ROOT.parent / "shared" / "scenes" / "guitar.compressed.ply"
 
@@ -191,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     results = Results(machine_info(), [], time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
     scenes = args.scene or [DEFAULT_SCENE]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         chrome = f"Chromium {browser.version}"
         for scene in scenes:
             scene = scene.resolve()

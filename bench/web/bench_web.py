@@ -25,11 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "web"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (tests/web/conftest.py)
 
 from splatrender.cli.serve import SceneServer  # noqa: E402
+from splatrender.web.chromium import launch  # noqa: E402
 
 # Records when each progress stage starts, relative to navigation start.
 RECORD_STAGES = """
@@ -72,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         f"&src=/scenes/bench/{scene.name}"
     )
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch(pw)
         page = browser.new_page(viewport={"width": w, "height": h})
         page.set_default_timeout(1800_000)
         page.add_init_script(RECORD_STAGES)

@@ -15,15 +15,10 @@ from ..errors import FormatError
 from . import plyheader
 from ._io import Source
 from ._util import logit, rgb_to_dc
+from .compressed_ply_layout import CHUNK, CHUNK_PROPS, COLOR_PROPS, PACKED
 from .splats import FRAME_RDF, Splats, sh_coeffs
 
 FORMAT = "compressed-ply"
-CHUNK = 256
-CHUNK_PROPS = ("min_x", "min_y", "min_z", "max_x", "max_y", "max_z",
-               "min_scale_x", "min_scale_y", "min_scale_z",
-               "max_scale_x", "max_scale_y", "max_scale_z")  # fmt: skip
-COLOR_PROPS = ("min_r", "min_g", "min_b", "max_r", "max_g", "max_b")
-PACKED = ("packed_position", "packed_rotation", "packed_scale", "packed_color")
 # SH byte -> value: 0 and 255 are the ends, others bucket centres, over [-4, 4]
 _Q = np.arange(256, dtype=np.float64)
 SH_LUT = ((np.where(_Q == 0, 0.0, np.where(_Q == 255, 1.0, (_Q + 0.5) / 256)) - 0.5) * 8).astype(

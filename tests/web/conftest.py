@@ -15,20 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from splatrender.web.chromium import CHROMIUM, launch
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("SPLATRENDER_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--enable-unsafe-webgpu",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--enable-features=Vulkan",
-    "--use-vulkan=swiftshader",
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def _unavailable(reason: str):
@@ -80,7 +69,7 @@ def browser():
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        b = launch(pw)
         yield b
         b.close()
 

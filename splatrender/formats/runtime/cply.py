@@ -10,17 +10,11 @@ import struct
 
 from ...errors import FormatError
 from .._io import Source
+from ..compressed_ply_layout import CHUNK, CHUNK_PROPS, COLOR_PROPS, PACKED
 from ..plyheader import TYPES, PlyElement, parse_header
 from .common import Decoded, rows
 from .fill import Part, Plan
 from .scene import sampled_bounds
-
-CHUNK = 256
-CHUNK_PROPS = ("min_x", "min_y", "min_z", "max_x", "max_y", "max_z",
-               "min_scale_x", "min_scale_y", "min_scale_z",
-               "max_scale_x", "max_scale_y", "max_scale_z")  # fmt: skip
-COLOR_PROPS = ("min_r", "min_g", "min_b", "max_r", "max_g", "max_b")
-PACKED = ("packed_position", "packed_rotation", "packed_scale", "packed_color")
 
 
 def _offsets(name: str, e: PlyElement, wanted, types: tuple[str, ...]) -> dict[str, int]:
