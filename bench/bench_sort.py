@@ -43,6 +43,7 @@ async def bench(args: argparse.Namespace) -> None:
             radix_bits=args.radix_bits,
             chunks=args.chunks,
             workgroup=args.workgroup,
+            serial_keys=args.serial_keys,
         )
         keys = device.create_buffer(4 * n, [STORAGE, COPY_DST], "keys")
         values = device.create_buffer(4 * n, [STORAGE, COPY_DST], "values")
@@ -85,6 +86,7 @@ def main() -> None:
     p.add_argument("--radix-bits", type=int, default=RADIX_BITS)
     p.add_argument("--chunks", type=int, default=CHUNKS)
     p.add_argument("--workgroup", type=int, default=WG)
+    p.add_argument("--serial-keys", type=int, default=0, help="keys per thread (CPU path)")
     p.add_argument("--adapter", default=None)
     p.add_argument("--seed", type=int, default=0)
     asyncio.run(bench(p.parse_args()))

@@ -31,8 +31,6 @@ from .indirect import DispatchArgs
 from .layout import (
     GEOM_FLOATS,
     PROJ_FLOATS,
-    SOFTWARE_TILE_SIZE,
-    TILE_SIZE,
     WORKGROUP,
     sh_rest_floats,
 )
@@ -40,6 +38,7 @@ from .pool import SplatPool
 from .scan import ExclusiveScan
 from .scene_data import SceneData
 from .sort import RadixSort
+from .tuning import Tuning
 
 MODES = ("classic", "antialiased")
 # Counter words (shaders/frame.wgsl).
@@ -48,22 +47,6 @@ _VISIBLE, _VISIBLE_EFF, _PAIRS, _PAIRS_EFF = range(4)
 _ARGS_VISIBLE, _ARGS_PAIRS = 0, 256
 _MIN_PAIR_CAPACITY = 1 << 16
 _PAIRS_PER_SPLAT_GUESS = 4
-
-
-def tile_size(device: Device) -> int:
-    """Tile edge in pixels. CPU adapters blend every pixel of a tile for every splat
-    listed in it, so smaller tiles waste less (measured on lavapipe: 8 px tiles make
-    frames 1.3-1.5x faster than 16 px, the extra pairs cost less than they save).
-    The reference renderer takes the same tile size, so images stay exact."""
-    return SOFTWARE_TILE_SIZE if device.info.is_software else TILE_SIZE
-
-
-def raster_rows(device: Device) -> int:
-    """Pixels each raster thread blends. CPU adapters (lavapipe, SwiftShader) run a
-    workgroup as SIMD loops, where each splat read from shared memory is costly, so
-    they get more pixels per read (measured on lavapipe: 8 rows ~8x faster than 1).
-    GPUs keep more threads in flight with 2 (not measured here: no GPU is lent)."""
-    return 8 if device.info.is_software else 2
 
 
 @dataclass
@@ -79,7 +62,13 @@ class FrameStats:
 class Renderer:
     """Renders a splat pool into an RGBA8 storage buffer (``output``)."""
 
-    def __init__(self, device: Device, mode: str = "classic", debug_f32: bool = False) -> None:
+    def __init__(
+        self,
+        device: Device,
+        mode: str = "classic",
+        debug_f32: bool = False,
+        tuning: Tuning | None = None,
+    ) -> None:
         if mode not in MODES:
             raise RenderError(f"mode must be one of {MODES}, got {mode!r}")
         self.device = device
@@ -94,11 +83,12 @@ class Renderer:
             e: device.compute_pipeline(load_shader("bin", {"WORKGROUP": WORKGROUP}), e, f"bin-{e}")
             for e in ("clamp_visible", "count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
         }
-        self.tile_size = tile = tile_size(device)
-        rows = min(raster_rows(device), tile)
+        self.tuning = tuning = tuning or Tuning.for_device(device)
+        self.tile_size = tile = tuning.tile_size
+        rows = min(tuning.raster_rows, tile)
         raster_consts = {
             "TILE_SIZE": tile,
-            "ROWS": rows,
+            "GROUPS": rows // 4,
             "THREADS_Y": tile // rows,
             "THREADS": tile * tile // rows,
             "BATCH": tile * tile,
@@ -118,9 +108,14 @@ class Renderer:
 
     @classmethod
     async def create(
-        cls, device: Device | None = None, *, mode: str = "classic", debug_f32: bool = False
+        cls,
+        device: Device | None = None,
+        *,
+        mode: str = "classic",
+        debug_f32: bool = False,
+        tuning: Tuning | None = None,
     ) -> Renderer:
-        return cls(device or await request_device(), mode=mode, debug_f32=debug_f32)
+        return cls(device or await request_device(), mode=mode, debug_f32=debug_f32, tuning=tuning)
 
     # -- scene ---------------------------------------------------------------------
     def set_scene(self, scene: SceneData) -> None:
@@ -177,7 +172,7 @@ class Renderer:
         self.depth_vals = d.create_buffer(n * 4, usage, "depth-vals")
         self.ids = d.create_buffer(n * 4, usage, "ids")
         self.offsets = d.create_buffer(n * 4, usage, "tile-offsets")
-        self.depth_sort = RadixSort(d, n, "depth-sort")
+        self.depth_sort = RadixSort(d, n, "depth-sort", serial_keys=self.tuning.sort_serial_keys)
         self.offsets_scan = ExclusiveScan(d, n, "tile-scan")
         self._groups.clear()
 
@@ -190,7 +185,7 @@ class Renderer:
         self.pair_capacity = n
         self.pair_keys = d.create_buffer(n * 4, usage, "pair-keys")
         self.pair_vals = d.create_buffer(n * 4, usage, "pair-vals")
-        self.tile_sort = RadixSort(d, n, "tile-sort")
+        self.tile_sort = RadixSort(d, n, "tile-sort", serial_keys=self.tuning.sort_serial_keys)
         self._groups.clear()
 
     def _ensure_image(self, width: int, height: int) -> None:

@@ -49,7 +49,10 @@ class RadixSort:
         radix_bits: int = RADIX_BITS,
         chunks: int = CHUNKS,
         workgroup: int = WG,
+        serial_keys: int = 0,
     ) -> None:
+        """``serial_keys`` > 0: each thread sorts a block of that many keys in order
+        (the ``*_serial`` kernels, for CPU adapters; see radix_sort.wgsl)."""
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         if capacity > device.max_storage_elements(4):
@@ -73,7 +76,8 @@ class RadixSort:
         self.label = label
         self.radix_bits = radix_bits
         self.radix = 1 << radix_bits
-        self.block_keys = workgroup * chunks
+        self.serial = serial_keys > 0
+        self.block_keys = serial_keys if self.serial else workgroup * chunks
         self.max_blocks = max(1, -(-capacity // self.block_keys))
         consts = {
             "WG": workgroup,
@@ -83,10 +87,12 @@ class RadixSort:
             "CHUNKS": chunks,
             "BLOCK_KEYS": self.block_keys,
             "MAX_DIM": max_dim(device, max_workgroups),
+            "SERIAL": self.serial,
         }
         src = load_shader("radix_sort", consts)
+        suffix = "_serial" if self.serial else ""
         self.pipes = {
-            e: device.compute_pipeline(src, e, f"{label}-{e}")
+            e: device.compute_pipeline(src, e + suffix if e != "setup" else e, f"{label}-{e}")
             for e in ("setup", "histogram", "scatter")
         }
         self.meta = device.create_buffer(32, [STORAGE, INDIRECT], f"{label}-meta")

@@ -11,6 +11,13 @@
 // in the chunk advances the offset. Two mask sets alternate by chunk, so a chunk costs two
 // barriers. Workgroup memory: 4 * (2 * RADIX * WG / 32 + RADIX) bytes (9 KiB at 8 bits, WG 128).
 //
+// CPU adapters (lavapipe, SwiftShader) take the `*_serial` entry points instead: each
+// thread owns a block of BLOCK_KEYS keys and walks it in order, counting, then placing
+// every key at its digit's running offset in the scanned table (its own column, so no
+// other thread touches it). That is stable with no barrier and no workgroup memory:
+// SwiftShader switches coroutines at every barrier, which made the ranking scatter cost
+// about 600 ns per key there.
+//
 // info (written by `setup`): [count, num_blocks, table_count, 0, grid.x, grid.y, grid.z]
 
 // #import dispatch
@@ -22,6 +29,7 @@ const RADIX: u32 = 256u;  // 1 << RADIX_BITS
 const CHUNKS: u32 = 32u;  // chunks of WG keys per block
 const BLOCK_KEYS: u32 = 4096u;  // WG * CHUNKS
 const MAX_DIM: u32 = 65535u;
+const SERIAL: bool = false;  // one block per thread (*_serial entry points)
 
 struct SetupParams {
     count_word: u32,
@@ -57,7 +65,7 @@ var<workgroup> offsets: array<u32, RADIX>;
 fn setup() {
     let n = min(count_src[setup_params.count_word], setup_params.capacity);
     let blocks = div_ceil(n, BLOCK_KEYS);
-    let g = grid_for_groups(blocks, MAX_DIM);
+    let g = grid_for_groups(select(blocks, div_ceil(blocks, WG), SERIAL), MAX_DIM);
     meta_out[0] = n;
     meta_out[1] = blocks;
     meta_out[2] = blocks * RADIX;
@@ -163,5 +171,52 @@ fn scatter(
         }
         // no barrier: the next chunk fills the other mask set, and its first barrier
         // orders these offset updates before its reads
+    }
+}
+
+@compute @workgroup_size(WG)
+fn histogram_serial(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = info[0];
+    let blocks = info[1];
+    let g = linear_group(wid, nwg) * WG + t;
+    if g >= blocks {
+        return;
+    }
+    for (var d = 0u; d < RADIX; d++) {
+        table_out[d * blocks + g] = 0u;
+    }
+    let shift = pass_params.shift;
+    let end = min(n, (g + 1u) * BLOCK_KEYS);
+    for (var i = g * BLOCK_KEYS; i < end; i++) {
+        let cell = ((keys_in[i] >> shift) & (RADIX - 1u)) * blocks + g;
+        table_out[cell] += 1u;
+    }
+}
+
+@compute @workgroup_size(WG)
+fn scatter_serial(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = info[0];
+    let blocks = info[1];
+    let g = linear_group(wid, nwg) * WG + t;
+    if g >= blocks {
+        return;
+    }
+    let shift = pass_params.shift;
+    let end = min(n, (g + 1u) * BLOCK_KEYS);
+    for (var i = g * BLOCK_KEYS; i < end; i++) {
+        let key = keys_in[i];
+        let cell = ((key >> shift) & (RADIX - 1u)) * blocks + g;
+        let dst = table_out[cell];
+        table_out[cell] = dst + 1u;
+        keys_out[dst] = key;
+        values_out[dst] = values_in[i];
     }
 }

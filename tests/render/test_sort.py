@@ -22,9 +22,14 @@ def rng():
     return np.random.default_rng(seed)
 
 
-@pytest.fixture(scope="module")
-def sorter(device):
-    return RadixSort(device, 20_000, "sort")
+# Both kernels: workgroup ranking (GPUs) and one block per thread (CPU adapters); the
+# serial blocks are small here so the counts below cross many block boundaries.
+KERNELS = {"ranking": {}, "serial": {"serial_keys": 1000}}
+
+
+@pytest.fixture(scope="module", params=list(KERNELS))
+def sorter(device, request):
+    return RadixSort(device, 20_000, "sort", **KERNELS[request.param])
 
 
 def sort_on_gpu(device, run, sort, keys, values, count, key_bits=32, count_offset=260):
@@ -75,9 +80,10 @@ def test_key_bits(device, run, rng, sorter, key_bits):
     check(keys, values, k, v, 15_000)
 
 
-def test_million(device, run, rng):
+@pytest.mark.parametrize("kernel", list(KERNELS))
+def test_million(device, run, rng, kernel):
     n = 1_000_000
-    sort = RadixSort(device, n, "sort")
+    sort = RadixSort(device, n, "sort", **KERNELS[kernel])
     keys = rng.integers(0, 2**32, n, dtype=np.uint64).astype(np.uint32)
     keys[::7] = keys[0]  # plenty of duplicates too
     values = np.arange(n, dtype=np.uint32)
@@ -119,10 +125,12 @@ def test_16m_capacity(device, run, rng):
     check(keys, values, k, v, n - 5)
 
 
+@pytest.mark.parametrize("kernel", list(KERNELS))
 @pytest.mark.parametrize("radix_bits", [4, 8])
-def test_2d_grid(device, run, rng, radix_bits):
+def test_2d_grid(device, run, rng, radix_bits, kernel):
     """An artificial 2-workgroup limit forces 2D grids with spare groups in every kernel."""
-    sort = RadixSort(device, 50_000, "sort", max_workgroups=2, radix_bits=radix_bits)
+    serial = {"serial_keys": 100} if kernel == "serial" else {}  # 445 blocks: 4 workgroups
+    sort = RadixSort(device, 50_000, "sort", max_workgroups=2, radix_bits=radix_bits, **serial)
     keys = rng.integers(0, 2**20, 45_000, dtype=np.uint64).astype(np.uint32)
     values = np.arange(45_000, dtype=np.uint32)
     k, v = sort_on_gpu(device, run, sort, keys, values, 44_444, key_bits=20)

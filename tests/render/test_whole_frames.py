@@ -23,26 +23,30 @@ from splatrender.reference.project import project
 from splatrender.reference.render import render
 from splatrender.render import renderer as renderer_mod
 from splatrender.render.camera import Camera
-from splatrender.render.renderer import Renderer, tile_size
+from splatrender.render.renderer import Renderer
+from splatrender.render.tuning import CPU_ADAPTER, GPU
 from tests.render.scenes import orbit_cameras, random_splats
 
 BG = (0.05, 0.1, 0.2)
-TILE = 16  # set from the session's adapter by the autouse fixture below
+TUNING = GPU  # set by the autouse fixture below
 
 
-@pytest.fixture(autouse=True)
-def _tile_of_adapter(device):
-    global TILE
-    TILE = tile_size(device)
+@pytest.fixture(autouse=True, params=[CPU_ADAPTER, GPU], ids=["cpu-tuning", "gpu-tuning"])
+def _tuning(request):
+    """Every frame twice: with the CPU adapters' settings (8 px tiles, 8 rows per raster
+    thread, serial sort) and the GPUs' (16 px tiles, 4 rows, workgroup-ranking sort),
+    so the GPU path is checked against the reference here too, without a GPU."""
+    global TUNING
+    TUNING = request.param
 
 
 def ref_render(splats, camera, mode="classic", background=BG):
     """The float64 reference with the tile size the GPU renderer uses on this adapter."""
-    return render(splats, camera, mode, background, TILE)
+    return render(splats, camera, mode, background, TUNING.tile_size)
 
 
 def gpu_frame(device, run, splats, camera, mode="classic", background=BG, renderer=None):
-    r = renderer or Renderer(device, mode=mode, debug_f32=True)
+    r = renderer or Renderer(device, mode=mode, debug_f32=True, tuning=TUNING)
     r.set_scene(to_scene_data(splats))
     run(r.render(camera, background))
     w, h = camera.width, camera.height
@@ -151,7 +155,7 @@ def test_pair_buffer_grows_and_redraws(device, run, monkeypatch):
     rng = np.random.default_rng(12)
     s = random_splats(rng, 2000, 0, log_scale=(-3, -1.5))
     cam = Camera.look_at((0, 0, -2.5), (0, 0, 0), (0, -1, 0), width=100, height=80)
-    r = Renderer(device, debug_f32=True)
+    r = Renderer(device, debug_f32=True, tuning=TUNING)
     img = gpu_frame(device, run, s, cam, renderer=r)
     assert r.pair_capacity >= r.stats.pairs > 300
     assert_matches(img, ref_render(s, cam, "classic", BG))
@@ -166,7 +170,7 @@ def test_small_limits_split_pages_and_dispatches(device, run, monkeypatch):
     rng = np.random.default_rng(13)
     s = random_splats(rng, 1500, 3, log_scale=(-4, -2))
     cam = Camera.look_at((0, 0, -2.6), (0, 0, 0), (0, -1, 0), width=32, height=24)
-    r = Renderer(device, debug_f32=True)
+    r = Renderer(device, debug_f32=True, tuning=TUNING)
     img = gpu_frame(device, run, s, cam, renderer=r)
     assert r.pool.num_pages > 1
     assert_matches(img, ref_render(s, cam, "classic", BG))
@@ -178,7 +182,7 @@ def test_beyond_adapter_capacity_warns(device, run, monkeypatch):
     monkeypatch.setattr(device, "limits", small)
     s = random_splats(np.random.default_rng(14), 2000, 0, log_scale=(-5, -4))
     cam = Camera.look_at((0, 0, -2.6), (0, 0, 0), (0, -1, 0), width=64, height=48)
-    r = Renderer(device, debug_f32=True)
+    r = Renderer(device, debug_f32=True, tuning=TUNING)
     with pytest.warns(UserWarning, match="beyond this adapter's storage limits"):
         img = gpu_frame(device, run, s, cam, renderer=r)
     assert np.isfinite(img).all()
@@ -205,8 +209,8 @@ def test_sixteen_million_splats(device, run):
     full.scales[pick], full.quats[pick] = seen.scales, seen.quats
     full.opacities[pick], full.sh[pick] = seen.opacities, seen.sh
     cam = Camera.look_at((0.2, 0, -2.5), (0, 0, 0), (0, -1, 0), width=96, height=64)
-    r = Renderer(device, debug_f32=True)
+    r = Renderer(device, debug_f32=True, tuning=TUNING)
     img = gpu_frame(device, run, full, cam, renderer=r)
     assert r.pool.num_pages > 1 and r.pool.capacity >= n
-    assert r.stats.visible == int(project(seen, cam, tile=TILE).visible.sum())
+    assert r.stats.visible == int(project(seen, cam, tile=TUNING.tile_size).visible.sum())
     assert_matches(img, ref_render(seen, cam, "classic", BG))
