@@ -172,9 +172,21 @@ class Renderer:
         self.depth_vals = d.create_buffer(n * 4, usage, "depth-vals")
         self.ids = d.create_buffer(n * 4, usage, "ids")
         self.offsets = d.create_buffer(n * 4, usage, "tile-offsets")
-        self.depth_sort = RadixSort(d, n, "depth-sort", serial_keys=self.tuning.sort_serial_keys)
-        self.offsets_scan = ExclusiveScan(d, n, "tile-scan")
+        self.depth_sort = self._sorter(n, "depth-sort")
+        self.offsets_scan = ExclusiveScan(
+            d, n, "tile-scan", serial_block=self.tuning.scan_serial_block
+        )
         self._groups.clear()
+
+    def _sorter(self, capacity: int, label: str) -> RadixSort:
+        t = self.tuning
+        return RadixSort(
+            self.device,
+            capacity,
+            label,
+            serial_keys=t.sort_serial_keys,
+            scan_serial_block=t.scan_serial_block,
+        )
 
     def _ensure_pairs(self, n: int) -> None:
         n = min(max(_MIN_PAIR_CAPACITY, n), self._max_pairs())
@@ -185,7 +197,7 @@ class Renderer:
         self.pair_capacity = n
         self.pair_keys = d.create_buffer(n * 4, usage, "pair-keys")
         self.pair_vals = d.create_buffer(n * 4, usage, "pair-vals")
-        self.tile_sort = RadixSort(d, n, "tile-sort", serial_keys=self.tuning.sort_serial_keys)
+        self.tile_sort = self._sorter(n, "tile-sort")
         self._groups.clear()
 
     def _ensure_image(self, width: int, height: int) -> None:

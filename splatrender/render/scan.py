@@ -29,11 +29,11 @@ META_STRIDE = BINDING_ALIGN // 4  # words per level record
 ENTRIES = ("setup", "reduce", "scan_add", "scan_top", "emit_total")
 
 
-def level_sizes(capacity: int) -> list[int]:
-    """Item counts of the levels: ``[capacity, ceil(capacity/BLOCK), ...]`` down to <= BLOCK."""
+def level_sizes(capacity: int, block: int = BLOCK) -> list[int]:
+    """Item counts of the levels: ``[capacity, ceil(capacity/block), ...]`` down to <= block."""
     sizes = [max(1, capacity)]
-    while sizes[-1] > BLOCK:
-        sizes.append(-(-sizes[-1] // BLOCK))
+    while sizes[-1] > block:
+        sizes.append(-(-sizes[-1] // block))
     return sizes
 
 
@@ -41,8 +41,15 @@ class ExclusiveScan:
     """In-place exclusive prefix sum of the first ``count`` u32 of a buffer (count on the GPU)."""
 
     def __init__(
-        self, device: Device, capacity: int, label: str = "scan", max_workgroups: int | None = None
+        self,
+        device: Device,
+        capacity: int,
+        label: str = "scan",
+        max_workgroups: int | None = None,
+        serial_block: int = 0,
     ) -> None:
+        """``serial_block`` > 0: blocks of that many items, each scanned by one thread
+        (the ``*_serial`` kernels, for CPU adapters; see scan.wgsl)."""
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         if capacity > device.max_storage_elements(4):
@@ -53,19 +60,25 @@ class ExclusiveScan:
         self.device = device
         self.capacity = capacity
         self.label = label
-        self.sizes = level_sizes(capacity)
+        block = serial_block or BLOCK
+        self.sizes = level_sizes(capacity, block)
         self.levels = len(self.sizes) - 1
         consts = {
             "WG": WG,
             "ITEMS": ITEMS,
-            "BLOCK": BLOCK,
+            "BLOCK": block,
             "LEVELS": self.levels,
             "META_STRIDE": META_STRIDE,
             "MAX_DIM": max_dim(device, max_workgroups),
             "RAKE": 16,
+            "SERIAL": serial_block > 0,
         }
         src = load_shader("scan", consts)
-        self.pipes = {e: device.compute_pipeline(src, e, f"{label}-{e}") for e in ENTRIES}
+        serial = ("reduce", "scan_add", "scan_top") if serial_block else ()
+        self.pipes = {
+            e: device.compute_pipeline(src, e + "_serial" if e in serial else e, f"{label}-{e}")
+            for e in ENTRIES
+        }
         self.meta = device.create_buffer(
             BINDING_ALIGN * (self.levels + 1), [STORAGE, INDIRECT], f"{label}-meta"
         )

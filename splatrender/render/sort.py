@@ -50,9 +50,11 @@ class RadixSort:
         chunks: int = CHUNKS,
         workgroup: int = WG,
         serial_keys: int = 0,
+        scan_serial_block: int = 0,
     ) -> None:
         """``serial_keys`` > 0: each thread sorts a block of that many keys in order
-        (the ``*_serial`` kernels, for CPU adapters; see radix_sort.wgsl)."""
+        (the ``*_serial`` kernels, for CPU adapters; see radix_sort.wgsl);
+        ``scan_serial_block`` likewise for the digit table's scan (scan.py)."""
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         if capacity > device.max_storage_elements(4):
@@ -98,7 +100,9 @@ class RadixSort:
         self.meta = device.create_buffer(32, [STORAGE, INDIRECT], f"{label}-meta")
         table_len = self.radix * self.max_blocks
         self.table = device.create_buffer(4 * table_len, [STORAGE], f"{label}-table")
-        self.scan = ExclusiveScan(device, table_len, f"{label}-scan", max_workgroups)
+        self.scan = ExclusiveScan(
+            device, table_len, f"{label}-scan", max_workgroups, scan_serial_block
+        )
         size = 4 * max(1, capacity)
         self.keys_tmp = device.create_buffer(size, [STORAGE, COPY_SRC], f"{label}-keys-tmp")
         self.values_tmp = device.create_buffer(size, [STORAGE, COPY_SRC], f"{label}-values-tmp")

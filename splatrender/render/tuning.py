@@ -29,11 +29,15 @@ class Tuning:
     Measured side by side (bench/bench_sort.py; 700K 14-bit keys / 91K 32-bit keys):
     SwiftShader 148 / 47 ms against 819 / 251 ms with ranking; lavapipe 78 / 23 against
     139 / 36."""
+    scan_serial_block: int
+    """Items per thread of the serial scan kernels, 0 for the workgroup scan."""
 
     @classmethod
     def for_device(cls, device: Device) -> Tuning:
         return CPU_ADAPTER if device.info.is_software else GPU
 
 
-CPU_ADAPTER = Tuning(tile_size=SOFTWARE_TILE_SIZE, raster_rows=8, sort_serial_keys=8192)
-GPU = Tuning(tile_size=TILE_SIZE, raster_rows=4, sort_serial_keys=0)
+CPU_ADAPTER = Tuning(
+    tile_size=SOFTWARE_TILE_SIZE, raster_rows=8, sort_serial_keys=8192, scan_serial_block=256
+)
+GPU = Tuning(tile_size=TILE_SIZE, raster_rows=4, sort_serial_keys=0, scan_serial_block=0)

@@ -8,6 +8,10 @@
 // meta: one 256-byte record per level k at word k * META_STRIDE:
 //   [count_k, grid.x, grid.y, grid.z]; the top record is [count, total].
 // Each kernel binds its level's record as `rec`, so the same pipeline serves all levels.
+//
+// CPU adapters use the `*_serial` kernels: a block is BLOCK items owned by one thread,
+// which walks them in order, and a workgroup runs WG blocks; no barriers, which cost a
+// coroutine switch per SIMD group on SwiftShader.
 
 // #import dispatch
 
@@ -18,6 +22,7 @@ const LEVELS: u32 = 1u;  // reduce levels below the top (0: data is the top)
 const META_STRIDE: u32 = 64u;
 const MAX_DIM: u32 = 65535u;
 const RAKE: u32 = 16u;  // WG = RAKE * RAKE
+const SERIAL: bool = false;  // blocks of BLOCK items per thread (*_serial kernels)
 
 struct SetupParams {
     count_word: u32,
@@ -84,7 +89,7 @@ fn workgroup_exclusive(t: u32, v: u32) -> u32 {
 fn setup() {
     var n = min(count_src[setup_params.count_word], setup_params.capacity);
     for (var k = 0u; k < LEVELS; k++) {
-        let g = group_grid(n, BLOCK, MAX_DIM);
+        let g = group_grid(n, select(BLOCK, BLOCK * WG, SERIAL), MAX_DIM);
         let w = k * META_STRIDE;
         meta_out[w] = n;
         meta_out[w + 1u] = g.x;
@@ -181,4 +186,51 @@ fn scan_top(@builtin(local_invocation_index) t: u32) {
 @compute @workgroup_size(1)
 fn emit_total() {
     total_out[total_params.total_word] = rec[1];
+}
+
+@compute @workgroup_size(WG)
+fn reduce_serial(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = rec[0];
+    let g = linear_group(wid, nwg) * WG + t;
+    if g >= div_ceil(n, BLOCK) {
+        return;
+    }
+    var acc = 0u;
+    for (var i = g * BLOCK; i < min(n, (g + 1u) * BLOCK); i++) {
+        acc += src[i];
+    }
+    sums_out[g] = acc;
+}
+
+fn scan_serial(first: u32, end: u32, carry: u32) -> u32 {
+    var acc = carry;
+    for (var i = first; i < end; i++) {
+        let x = data[i];
+        data[i] = acc;
+        acc += x;
+    }
+    return acc;
+}
+
+@compute @workgroup_size(WG)
+fn scan_add_serial(
+    @builtin(local_invocation_index) t: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let n = rec[0];
+    let g = linear_group(wid, nwg) * WG + t;
+    if g >= div_ceil(n, BLOCK) {
+        return;
+    }
+    scan_serial(g * BLOCK, min(n, (g + 1u) * BLOCK), sums[g]);
+}
+
+@compute @workgroup_size(1)
+fn scan_top_serial() {
+    top_rec[1] = scan_serial(0u, min(top_rec[0], BLOCK), 0u);
 }

@@ -24,7 +24,7 @@ def rng():
 
 # Both kernels: workgroup ranking (GPUs) and one block per thread (CPU adapters); the
 # serial blocks are small here so the counts below cross many block boundaries.
-KERNELS = {"ranking": {}, "serial": {"serial_keys": 1000}}
+KERNELS = {"ranking": {}, "serial": {"serial_keys": 1000, "scan_serial_block": 16}}
 
 
 @pytest.fixture(scope="module", params=list(KERNELS))
