@@ -29,7 +29,6 @@ const T_MIN: f32 = 0.0001;
 var<workgroup> s_xy_opacity: array<vec4<f32>, BATCH>;
 var<workgroup> s_conic: array<vec4<f32>, BATCH>;
 var<workgroup> s_color: array<vec4<f32>, BATCH>;
-var<workgroup> s_range: vec2<u32>;
 var<workgroup> s_done: atomic<u32>;
 var<workgroup> s_all_done: u32;
 
@@ -102,12 +101,13 @@ fn main(
     }
     let px = (tile % frame.size.z) * TILE_SIZE + lid3.x;
     let py0 = (tile / frame.size.z) * TILE_SIZE + lid3.y;
+    // Workgroup-uniform (read-only storage at a uniform index), as the barriers in the
+    // loop need. Barriers are what a CPU adapter pays most for per tile (a coroutine
+    // switch per SIMD group on SwiftShader), so a tile's last batch skips them.
+    let range = vec2<u32>(ranges[2u * tile], ranges[2u * tile + 1u]);
     if (lid == 0u) {
-        s_range = vec2<u32>(ranges[2u * tile], ranges[2u * tile + 1u]);
-        atomicStore(&s_done, 0u);
+        atomicStore(&s_done, 0u);  // the adds come after the loop's first barrier
     }
-    // Loop bounds must be workgroup-uniform for the barriers inside the loop.
-    let range = workgroupUniformLoad(&s_range);
     // Row r of this thread is py0 + r * THREADS_Y; group a holds rows 0-3, b rows 4-7.
     let step = vec4<u32>(0u, 1u, 2u, 3u) * THREADS_Y;
     let py_a = vec4<u32>(py0) + step;
@@ -117,8 +117,8 @@ fn main(
     var a = start_rows(py_a, px < width, height);
     var b = start_rows(py_b, px < width && GROUPS > 1u, height);
     let ndone = count(a.done) + select(0u, count(b.done), GROUPS > 1u);
-    atomicAdd(&s_done, ndone);
     var live_rows = 4u * GROUPS - ndone;
+    var stops = ndone;  // pixels done but not yet added to s_done
     let fx = f32(px) + 0.5;
     for (var base = range.x; base < range.y; base += BATCH) {
         for (var q = 0u; q < BATCH / THREADS; q++) {
@@ -133,7 +133,6 @@ fn main(
         }
         workgroupBarrier();
         let n = min(BATCH, range.y - base);
-        var stops = 0u;
         for (var j = 0u; j < n; j++) {
             if (live_rows == 0u) {
                 break;  // all of this thread's pixels are done (a whole SIMD group skips)
@@ -150,8 +149,12 @@ fn main(
             stops += s;
             live_rows -= s;
         }
+        if (base + BATCH >= range.y) {
+            break;  // the last batch (uniform): no one waits for it
+        }
         if (stops > 0u) {
             atomicAdd(&s_done, stops);
+            stops = 0u;
         }
         workgroupBarrier();
         if (lid == 0u) {
