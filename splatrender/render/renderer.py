@@ -104,6 +104,7 @@ class Renderer:
         self.output: Buffer | None = None
         self.output_f32: Buffer | None = None
         self.stats = FrameStats()
+        self.sized = False  # buffers sized for a view of the current pool (``prepare``)
         self._groups: dict[str, object] = {}
 
     @classmethod
@@ -126,6 +127,7 @@ class Renderer:
 
     def set_pool(self, pool: SplatPool) -> None:
         self.pool = pool
+        self.sized = False
         self._groups.clear()
 
     # -- capacities ----------------------------------------------------------------
@@ -219,9 +221,15 @@ class Renderer:
 
     # -- frame ---------------------------------------------------------------------
     def encode(
-        self, encoder, camera: Camera, background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self,
+        encoder,
+        camera: Camera,
+        background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        *,
+        counts_only: bool = False,
     ) -> None:
-        """Record one frame of ``camera`` into ``output``."""
+        """Record one frame of ``camera`` into ``output`` (``counts_only``: only as far
+        as the visible and pair counts, for ``prepare``)."""
         pool = self.pool
         if pool is None:
             raise RenderError("no scene: call set_scene() or set_pool() first")
@@ -280,6 +288,8 @@ class Renderer:
                 args_vis,
             )
         self.offsets_scan.encode(encoder, self.offsets, counts(_VISIBLE_EFF), counts(_PAIRS))
+        if counts_only:
+            return
         with encoder.compute_pass("bin") as cp:
             self._dispatch_bin(cp, "clamp_pairs", {0: self.frame_uniform, 1: self.counters})
             self._dispatch_bin(
@@ -382,10 +392,26 @@ class Renderer:
             )
         return grew
 
+    async def prepare(
+        self, camera: Camera, background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    ) -> None:
+        """Size the buffers for ``camera``'s view before drawing it: projection and tile
+        counts only, read back. A first frame (or a new scene's) then comes out whole,
+        for a fraction of the frame it would otherwise draw, discard and redraw."""
+        for _ in range(3):
+            enc = self.device.encoder("prepare")
+            self.encode(enc, camera, background, counts_only=True)
+            self.device.submit(enc)
+            if not await self.grow_if_needed():
+                break
+        self.sized = True
+
     async def render(
         self, camera: Camera, background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     ) -> FrameStats:
         """Render one frame and wait for it, redrawing once if buffers had to grow."""
+        if not self.sized:
+            await self.prepare(camera, background)
         for _ in range(3):
             enc = self.device.encoder("frame")
             self.encode(enc, camera, background)

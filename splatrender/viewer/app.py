@@ -10,6 +10,7 @@ scene in place. Without a display the same scene is rendered to a PNG instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -281,6 +282,12 @@ class ViewerApp:
             same = self.controls.cameras
             self.controls.set_scene(scene.bounds_min, scene.bounds_max, scene.frame, cameras=same)
             count = f"{scene.count:,} splats"
+        w, h = self.canvas.get_physical_size()
+        # Sized before the first frame, which then comes out whole. A window too large
+        # for the adapter raises here and again in the frame, which reports it.
+        with contextlib.suppress(SplatError):
+            if w > 0 and h > 0:
+                await self.renderer.prepare(self.controls.camera(w, h), self.opts.background)
         self.info.drawn = None
         self.canvas.set_title(f"{name} - splatrender")
         self._status("")

@@ -214,3 +214,22 @@ def test_sixteen_million_splats(device, run):
     assert r.pool.num_pages > 1 and r.pool.capacity >= n
     assert r.stats.visible == int(project(seen, cam, tile=TUNING.tile_size).visible.sum())
     assert_matches(img, ref_render(seen, cam, "classic", BG))
+
+
+def test_prepare_sizes_buffers_so_the_first_frame_is_whole(device, run):
+    """``prepare`` reads the view's counts first: the first submitted frame needs no
+    redraw, even when the pairs far outnumber the initial guess."""
+    rng = np.random.default_rng(12)
+    s = random_splats(rng, 3000, 0, log_scale=(-2.5, -1.0))  # big splats: many tiles each
+    cam = Camera.look_at((0, 0, -3), (0, 0, 0), (0, -1, 0), width=160, height=120)
+    r = Renderer(device, debug_f32=True, tuning=TUNING)
+    r.set_scene(to_scene_data(s))
+    run(r.prepare(cam, BG))
+    assert r.sized and r.pair_capacity > 4 * r.visible_capacity  # beyond the first guess
+    enc = device.encoder()
+    r.encode(enc, cam, BG)
+    device.submit(enc)
+    assert not run(r.grow_if_needed())  # nothing overflowed: no redraw
+    w, h = cam.width, cam.height
+    img = np.frombuffer(run(r.read_rgba_f32()), np.float32).reshape(h, w, 4)[..., :3]
+    assert_matches(img.astype(np.float64), ref_render(s, cam, "classic", BG))
