@@ -6,16 +6,21 @@
 //   <splat-viewer src="scene.splat" background="#202020" budget="500000"></splat-viewer>
 //
 // Scenes: any format splatrender.formats.runtime reads (.ply, compressed .ply, .splat,
-// .ksplat, .spz v1-3, .sog, a SOG folder's meta.json, .glb/.gltf).
+// .ksplat, .spz v1-4, .sog, a SOG folder's meta.json, .glb/.gltf), and streamed LOD sets
+// by their manifest URL: lod.json (splatrender lod build) or lod-meta.json (PlayCanvas
+// streamed SOG). A LOD set draws its coarse root set at once and refines as chunks
+// arrive (HTTP Range requests); budget caps the splats drawn (default 1,000,000).
 // Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's frame),
 // fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
 // controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
 // (render resolution cap in device pixels per CSS pixel, default 2; lower is faster).
-// API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(), bench(frames),
+// API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(),
+// settled() (drawn, and a LOD set done streaming for this view), bench(frames),
 // ready (a promise of the booted element).
 // Events: progress {stage, fraction}, load {count, ...}, error {message}, frame {ms}.
 
 const HERE = new URL(".", import.meta.url);
+const POLL_MS = 50; // LOD streaming: how often to look for arrived chunks between frames
 
 /** A failure the user caused or can fix (bad file, no WebGPU): shown, not logged as a bug. */
 class UserError extends Error {}
@@ -80,6 +85,11 @@ async function fetchBytes(url, progress) {
     progress(n / total);
   }
   return n === total ? out : out.subarray(0, n);
+}
+
+/** Is this URL a streamed LOD set's manifest? */
+function isLodManifest(u) {
+  return /(^|\/)(lod|lod-meta)\.json$/i.test(u.pathname);
 }
 
 /** Every file name listed under a "files" key of a SOG meta.json. */
@@ -203,9 +213,12 @@ export class SplatViewer extends HTMLElement {
     this.info = null;
     this.dirty = false;
     this.busy = false;
+    this.streaming = false; // a LOD set has fetches pending: poll between frames
+    this._lastPoll = 0;
     this.pointers = new Map();
     this.lastFrameMs = 0;
     this._loadSeq = 0;
+    this._frameWaiters = [];
     this._home = null;
     this.ready = new Promise((res, rej) => {
       this._ready = res;
@@ -248,12 +261,19 @@ export class SplatViewer extends HTMLElement {
     try {
       await this.ready;
       this._progress("download", 0.6);
+      const u = new URL(url, location.href); // a #fragment names blob: URLs
+      let info;
+      if (isLodManifest(u)) {
+        // Streamed: the root set loads now, the rest while frames are drawn.
+        const onProgress = (f) => this._progress("download", 0.6 + 0.35 * f);
+        info = JSON.parse(await this.app.open_lod(u.href, onProgress));
+        if (seq !== this._loadSeq) return null;
+        return await this._loaded(info);
+      }
       const bytes = await fetchBytes(url, (f) => this._progress("download", 0.6 + 0.3 * f));
       if (seq !== this._loadSeq) return null; // a newer load() started
       this._progress("decode", 0.92);
-      const u = new URL(url, location.href); // a #fragment names blob: URLs
       const name = (u.hash ? decodeURIComponent(u.hash.slice(1)) : u.pathname.split("/").pop()) || String(url);
-      let info;
       if (/(^|\/)meta\.json$/i.test(u.pathname)) {
         // SOG as a folder: meta.json names the WebP files beside it.
         const names = sogFiles(JSON.parse(new TextDecoder().decode(bytes)));
@@ -267,22 +287,28 @@ export class SplatViewer extends HTMLElement {
       } else {
         info = JSON.parse(await this.app.load(name, bytes));
       }
-      if (info.error) throw new UserError(info.error);
-      this.info = info;
-      this.orbit.frame = info.frame;
-      this.orbit.setEyeTarget(info.eye, info.target);
-      this._applyCameraAttr();
-      this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
-      this._progress("ready", 1);
-      this._showOverlay(null);
-      this._redraw();
-      await this.drawn();
-      this.dispatchEvent(new CustomEvent("load", { detail: info }));
-      return info;
+      return await this._loaded(info);
     } catch (e) {
       this._fail(e, Boolean(this.info));
       throw e;
     }
+  }
+
+  /** Show a freshly loaded scene (info from Python) and fire load once it is drawn. */
+  async _loaded(info) {
+    if (info.error) throw new UserError(info.error);
+    this.info = info;
+    this.orbit.frame = info.frame;
+    this.orbit.setEyeTarget(info.eye, info.target);
+    this._applyCameraAttr();
+    this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
+    this._progress("ready", 1);
+    this._showOverlay(null);
+    this._redraw();
+    this.streaming = Boolean(info.lod);
+    await this.drawn();
+    this.dispatchEvent(new CustomEvent("load", { detail: info }));
+    return info;
   }
 
   setCamera({ eye, target, up, fov } = {}) {
@@ -374,9 +400,11 @@ export class SplatViewer extends HTMLElement {
   }
 
   _loop() {
-    const tick = () => {
+    const tick = (now) => {
       this._raf = requestAnimationFrame(tick);
-      if (this.dirty && !this.busy && this.info) this._renderFrame();
+      if (this.busy || !this.info) return;
+      if (this.dirty) this._renderFrame();
+      else if (this.streaming && now - this._lastPoll >= POLL_MS) this._poll(now);
     };
     this._raf = requestAnimationFrame(tick);
   }
@@ -389,23 +417,56 @@ export class SplatViewer extends HTMLElement {
       const r = JSON.parse(await this.app.frame());
       if (r.error) throw new UserError(r.error);
       if (r.redraw) this.dirty = true;
+      if ("streaming" in r) this.streaming = r.streaming;
       this.lastFrameMs = r.ms;
       this.dispatchEvent(new CustomEvent("frame", { detail: r }));
     } catch (e) {
       this._fail(e, true);
     } finally {
-      this.busy = false;
-      const waiters = this._frameWaiters || [];
-      this._frameWaiters = [];
-      if (!this.dirty) waiters.forEach((w) => w());
-      else this._frameWaiters = waiters;
+      this._idle();
     }
+  }
+
+  /** LOD streaming: upload what arrived; draw again when the drawable cut changed. */
+  async _poll(now) {
+    this.busy = true;
+    this._lastPoll = now;
+    try {
+      const r = JSON.parse(await this.app.poll());
+      if (r.error) throw new UserError(r.error);
+      if (r.changed) this.dirty = true;
+      this.streaming = r.streaming;
+    } catch (e) {
+      this.streaming = false;
+      this._fail(e, true);
+    } finally {
+      this._idle();
+    }
+  }
+
+  _idle() {
+    this.busy = false;
+    const waiters = this._frameWaiters || [];
+    this._frameWaiters = [];
+    const keep = [];
+    for (const w of waiters) {
+      if (this.dirty || (w.settled && this.streaming)) keep.push(w);
+      else w.res();
+    }
+    this._frameWaiters = keep;
   }
 
   /** Resolves once the current view has been drawn. */
   drawn() {
     if (!this.dirty && !this.busy) return Promise.resolve();
-    return new Promise((res) => (this._frameWaiters = [...(this._frameWaiters || []), res]));
+    return new Promise((res) => this._frameWaiters.push({ res, settled: false }));
+  }
+
+  /** Resolves once the current view has been drawn and a LOD set has streamed in all it
+   * wants for it (nothing left in flight; immediate for plain scenes). */
+  settled() {
+    if (!this.dirty && !this.busy && !this.streaming) return Promise.resolve();
+    return new Promise((res) => this._frameWaiters.push({ res, settled: true }));
   }
 
   _resize() {

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import FormatError
 from ..formats.splats import Splats, sh_coeffs
 from .chunk import MAX_CHUNK, bytes_per_splat
 from .codec import encode_chunk
@@ -73,8 +74,6 @@ class ColumnSource:
         """Memory-mapped binary INRIA PLY (plyfile): nothing is loaded up front."""
         from plyfile import PlyData
 
-        from ..errors import FormatError
-
         try:
             v = PlyData.read(str(path), mmap="r")["vertex"].data
         except Exception as e:  # plyfile raises many kinds on bad input
@@ -112,10 +111,77 @@ class ColumnSource:
             len(v), degree, "RDF", lambda a, b: conv(v[a:b]), lambda i: conv(v[i]), str(path)
         )
 
+    @classmethod
+    def from_sog_lod(cls, path: str | os.PathLike, scratch: Path) -> ColumnSource:
+        """The full-detail level of a PlayCanvas streamed SOG set (``lod-meta.json``).
 
-def open_source(path: str | os.PathLike) -> ColumnSource:
-    """INRIA PLYs are memory-mapped; anything else goes through splatrender.formats.load."""
+        The finest version of every octree leaf is decoded one level file at a time
+        and spilled to float32 memmaps in ``scratch``, so RAM holds one decoded file
+        (~0.5M splats), never the whole scene.
+        """
+        from ..formats import sog
+        from ..formats._io import make_source
+        from ..formats.sog_container import parse_meta
+        from .sog_source import parse_lod_meta
+
+        src = make_source(path)
+        h, files, ranges = parse_lod_meta(src.data, src.name)
+        by_file: dict[int, list[tuple[int, int]]] = {}
+        for i, node in h.nodes.items():
+            if not node.children:  # the finest version of a leaf
+                f, off, cnt = ranges[i]
+                by_file.setdefault(f, []).append((off, cnt))
+        n = sum(c for parts in by_file.values() for _, c in parts)
+        cols: Columns | None = None
+        a = 0
+        for f in sorted(by_file):
+            name = files[f]
+            base = name.rsplit("/", 1)[0] + "/" if "/" in name else ""
+            meta = parse_meta(src.name, src.open_sibling(name))
+            s = sog.decode(src, meta, lambda rel, b=base: src.open_sibling(b + rel))
+            if cols is None:
+                cols = Columns(scratch, "input", n, s.sh_degree)
+                degree = s.sh_degree
+            elif s.sh_degree != degree:
+                s = s.with_sh_degree(degree)
+            for off, cnt in sorted(by_file[f]):
+                if off + cnt > len(s):
+                    raise FormatError(src.name, f"{name} has {len(s)} splats, needs {off + cnt}")
+                cols.write(a, {c: getattr(s, c)[off : off + cnt] for c in COLUMNS})
+                a += cnt
+            del s
+        assert cols is not None  # parse_lod_meta rejects a set without leaves
+        cols.flush()
+
+        def take(idx: np.ndarray) -> dict[str, np.ndarray]:
+            return {c: np.asarray(cols.arrays[c][idx]) for c in COLUMNS}
+
+        return cls(n, degree, sog.FRAME, cols.read, take, src.name)
+
+
+def _is_lod_meta(p: Path) -> bool:
+    from ..formats.sog import is_lod_meta
+
+    if p.suffix.lower() != ".json" or not p.is_file():
+        return False
+    with open(p, "rb") as f:
+        return is_lod_meta(f.read(4096))
+
+
+def open_source(path: str | os.PathLike, scratch: Path | None = None) -> ColumnSource:
+    """How the builder reads ``path`` without holding the scene in RAM where it can.
+
+    INRIA PLYs are memory-mapped; a streamed SOG set (``lod-meta.json``, or a folder
+    holding one) contributes its full-detail level, spilled to memmaps in ``scratch``;
+    anything else goes through splatrender.formats.load (in RAM).
+    """
     p = Path(path)
+    if p.is_dir() and (p / "lod-meta.json").is_file():
+        p = p / "lod-meta.json"
+    if _is_lod_meta(p):
+        if scratch is None:
+            raise ValueError("reading a streamed SOG set needs a scratch folder")
+        return ColumnSource.from_sog_lod(p, scratch)
     if p.suffix.lower() == ".ply":
         with open(p, "rb") as f:
             head = f.read(4096)
@@ -214,11 +280,6 @@ def build(
         raise ValueError(f"chunk must be in 1..{MAX_CHUNK}")
     if fanout < 2:
         raise ValueError("fanout must be at least 2")
-    if isinstance(source, Splats):
-        source = ColumnSource.from_splats(source)
-    elif not isinstance(source, ColumnSource):
-        source = open_source(source)
-    src = source
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="lod-build-", dir=scratch or out))
@@ -226,6 +287,12 @@ def build(
     levels: list[Columns] = []
     bar = tqdm(total=None, disable=not progress, unit="splat", unit_scale=True, smoothing=0.1)
     try:
+        if isinstance(source, Splats):
+            source = ColumnSource.from_splats(source)
+        elif not isinstance(source, ColumnSource):
+            bar.set_description("read")
+            source = open_source(source, tmp)
+        src = source
         # 1. scan
         bar.set_description("scan")
         bar.reset(total=src.count)
@@ -250,8 +317,6 @@ def build(
                 stacklevel=2,
             )
         if n0 == 0:
-            from ..errors import FormatError
-
             raise FormatError(src.name or "input", "no finite splats to build a LOD set from")
 
         # 2. Morton order

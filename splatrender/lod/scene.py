@@ -33,7 +33,7 @@ from .stream import (
     verify,
 )
 
-POOL_SLACK = 1.5  # pool pages = slack x budget pages + root pages
+POOL_SLACK = 1.5  # pool pages = root pages + slack x budget pages (+ a few)
 
 
 class LodSource(Protocol):
@@ -130,11 +130,25 @@ class LodScene:
         self.pixel_error = pixel_error
         self.max_uploads = max_uploads
         self.page_size = page_size or h.page_size
-        roots = sum(source.pages_needed(r, self.page_size) for r in h.roots)
+        self._pages = {
+            i: source.pages_needed(i, self.page_size) for i in h.nodes
+        }  # pool pages per node
+        roots = sum(self._pages[r] for r in h.roots)
+        # Pages a cut of ``budget`` splats takes beyond the roots: nodes rarely fill their
+        # last page (a streamed SOG leaf of 24K splats takes a 64K page), so divide by
+        # how full the non-root nodes' pages are on average.
+        root_set = set(h.roots)
+        rest = [i for i in h.nodes if i not in root_set]
+        used = sum(h.nodes[i].count for i in rest)
+        fill = used / (self.page_size * sum(self._pages[i] for i in rest)) if used else 1.0
+        budget_pages = math.ceil(budget / (self.page_size * fill))
         if pool_pages is None:
-            pool_pages = roots + math.ceil(POOL_SLACK * budget / self.page_size) + 4
+            pool_pages = roots + math.ceil(POOL_SLACK * budget_pages) + 4
         if pool_pages < roots + 1:
             raise ValueError(f"pool of {pool_pages} pages cannot hold the {roots} root pages")
+        # The target cut keeps a third of the free pages for transitions (a parent stays
+        # resident until all its children are) and for prefetched nodes.
+        self.max_cut_pages = roots + max(1, int((pool_pages - roots) / POOL_SLACK))
         self.pool = SplatPool(device, self.page_size, pool_pages, h.sh_degree)
         self.table = PageTable(pool_pages)
         self.decoder = None
@@ -147,6 +161,8 @@ class LodScene:
             source.load, concurrency=concurrency, payload_size=source.payload_size, **opts
         )
         self.frames = 0
+        self.dropped_uploads = 0  # arrivals the pool had no room for (refetched later)
+        self.last_info: FrameInfo | None = None
 
     # -- construction --------------------------------------------------------------
     @classmethod
@@ -190,19 +206,26 @@ class LodScene:
     async def update(self, camera) -> FrameInfo:
         """Choose this frame's cut, schedule fetches, upload arrivals, set active pages."""
         h = self.hierarchy
-        cut = select_cut(h, View.of(camera), self.budget, self.pixel_error)
+        cut = select_cut(
+            h,
+            View.of(camera),
+            self.budget,
+            self.pixel_error,
+            self.max_cut_pages,
+            self._pages.__getitem__,
+        )
         resident = self.table.__contains__
         drawn, wanted = drawable_cover(h, cut, resident)
         self.streamer.schedule(i for _, i in wanted)
         protected = set(drawn) | set(cut.nodes) | cut.refined
-        uploaded = self._upload(self.max_uploads, protected)
+        uploaded = self._upload(self.max_uploads, protected, set(cut.nodes))
         if uploaded:
             drawn, wanted = drawable_cover(h, cut, resident)
         self.table.touch(cut.nodes)
         self.table.touch(drawn)
         self.pool.set_active([p for i in drawn for p in self.table.pages(i)])
         self.frames += 1
-        return FrameInfo(
+        self.last_info = FrameInfo(
             drawn,
             cut.nodes,
             sum(h.nodes[i].count for i in drawn),
@@ -211,18 +234,28 @@ class LodScene:
             uploaded,
             len(self.table),
         )
+        return self.last_info
 
-    def _upload(self, limit: int, protected: set[Hashable]) -> int:
+    def _upload(
+        self, limit: int, protected: set[Hashable], essential: set[Hashable] | None = None
+    ) -> int:
+        """Upload up to ``limit`` arrivals, evicting unprotected nodes (LRU). When a node
+        of the cut finds no room, the fallbacks still drawn in its place (its ancestors,
+        the previous cut) may be evicted too: the frame then draws a coarser resident
+        ancestor (the pinned roots at worst), never a hole, and the cut can complete
+        instead of waiting forever for room that only it would free."""
         done = 0
         ready = self.streamer.ready
         while ready and done < limit:
             key, payload = ready.popleft()
             if key in self.table:
                 continue
-            pages = self.table.allocate(
-                key, self.source.pages_needed(key, self.page_size), protected
-            )
+            need = self.source.pages_needed(key, self.page_size)
+            pages = self.table.allocate(key, need, protected)
+            if pages is None and essential and key in essential:
+                pages = self.table.allocate(key, need, essential)
             if pages is None:
+                self.dropped_uploads += 1
                 continue  # pool full of what this frame needs: dropped, refetched later
             try:
                 self.source.upload(payload, key, pages, self.pool, self.decoder)
@@ -245,7 +278,11 @@ class LodScene:
         return self.hierarchy.frame
 
     async def close(self) -> None:
+        """Stop streaming and free the pool, the decoder and the source's buffers."""
         await self.streamer.close()
         if self.decoder is not None:
             self.decoder.destroy()
         self.pool.destroy()
+        close_source = getattr(self.source, "close", None)
+        if close_source is not None:
+            close_source()

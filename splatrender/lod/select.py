@@ -112,16 +112,27 @@ def select_cut(
     view: View,
     budget: int,
     pixel_error: float = DEFAULT_PIXEL_ERROR,
+    max_pages: int | None = None,
+    pages: Callable[[int], int] | None = None,
 ) -> Cut:
-    """Greedy refinement from the roots under ``budget`` splats (roots always kept)."""
+    """Greedy refinement from the roots under ``budget`` splats (roots always kept).
+
+    With ``max_pages`` and ``pages`` (pool pages a node takes), a refinement must also
+    keep the cut's pages, plus the pinned roots', within ``max_pages``: a target the
+    page pool cannot hold would leave it short of the budget and thrashing.
+    """
     imp: dict[int, float] = {}
     total = 0
     heap: list[tuple[float, int]] = []
+    page_total = 0
+    roots = set(h.roots)
     for r in h.roots:
         n = h.nodes[r]
         total += n.count
         imp[r] = view.importance(n)
         heapq.heappush(heap, (-imp[r], r))
+        if max_pages is not None and pages is not None:
+            page_total += pages(r)
     refined: set[int] = set()
     cut: list[int] = []
     while heap:
@@ -131,13 +142,20 @@ def select_cut(
             cut.append(i)
             continue
         extra = sum(h.nodes[c].count for c in n.children) - n.count
-        if total + extra > budget:
+        extra_pages = 0
+        if max_pages is not None and pages is not None:
+            # a refined root keeps its (pinned) pages
+            extra_pages = sum(pages(c) for c in n.children) - (0 if i in roots else pages(i))
+        if total + extra > budget or (
+            max_pages is not None and page_total + extra_pages > max_pages
+        ):
             # Stop at the first refinement that does not fit: the refined set is then a
             # prefix of the importance order, which keeps refinement monotone.
             cut.append(i)
             cut.extend(j for _, j in heap)
             break
         total += extra
+        page_total += extra_pages
         refined.add(i)
         for c in n.children:
             imp[c] = min(view.importance(h.nodes[c]), -neg)  # never above the parent's
@@ -150,9 +168,22 @@ def drawable_cover(
 ) -> tuple[list[int], list[tuple[float, int]]]:
     """(nodes to draw now, missing nodes wanted as (priority, id), most important first).
 
-    Roots must be resident. A missing child of a refined node is wanted with its
-    parent's importance, so what blocks the biggest on-screen refinement comes first.
+    Roots must be resident. A refined node gives way to its children once each child is
+    covered: resident, or refined itself with every child covered (so an intermediate
+    node need not stay resident once the cut below it is: a tight pool may have evicted
+    it). A missing child of a refined node is wanted with its parent's importance, so
+    what blocks the biggest on-screen refinement comes first.
     """
+    memo: dict[int, bool] = {}
+
+    def covered(i: int) -> bool:
+        got = memo.get(i)
+        if got is None:
+            kids = h.nodes[i].children
+            got = resident(i) or (i in cut.refined and bool(kids) and all(map(covered, kids)))
+            memo[i] = got
+        return got
+
     drawn: list[int] = []
     wanted: list[tuple[float, int]] = []
     stack = [r for r in h.roots]
@@ -160,7 +191,7 @@ def drawable_cover(
         i = stack.pop()
         n = h.nodes[i]
         if i in cut.refined:
-            missing = [c for c in n.children if not resident(c)]
+            missing = [c for c in n.children if not covered(c)]
             if not missing:
                 stack.extend(n.children)
                 continue

@@ -1,4 +1,4 @@
-"""PlayCanvas streamed SOG (``lod-meta.json``) as a LOD source.
+"""PlayCanvas streamed SOG (``lod-meta.json``) as a LOD source (numpy-free).
 
 The octree's leaves each carry up to ``lodLevels`` versions (0 = finest), stored as
 ranges (``file``, ``offset``, ``count``) of per-level SOG files (``meta.json`` + WebP).
@@ -7,10 +7,12 @@ the hierarchy is a chain per leaf and the root set is every leaf at its coarsest
 level. A node's error is the mean splat spacing at its level (leaf box footprint /
 count), so the same projected-size selection applies.
 
-Decoding WebP needs entropy decoding on the CPU: natively through
-``splatrender.formats.sog`` (numpy + Pillow) in a worker thread; a browser build
-would plug in its own ``decode_file`` (createImageBitmap). A decoded file serves every
-node it holds; a small LRU keeps the last few.
+Decoding is the runtime path on every backend (``formats.runtime.sog``): the CPU only
+entropy-decodes the WebP textures through *codecs* (natively Pillow in a worker
+thread, in the browser ``gpu.browser_codecs``), and ``shaders/decode_sog.wgsl`` writes
+a node's range of texels straight into its pool pages at upload. A decoded file (its
+RGBA texels, ~24 B/splat) serves every node it holds; an LRU under a byte budget keeps
+decoded files, so nodes evicted from a full pool come back without a refetch.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from collections import OrderedDict
 from typing import Any
 
 from ..errors import FormatError
-from ..render.layout import GEOM_FLOATS, sh_rest_floats
 from .manifest import Hierarchy, Node
 from .stream import CorruptData, Fetcher, open_fetcher
 
-SOG_PAGE_SIZE = 65536
-DECODED_CACHE = 3  # decoded files kept (each up to ~0.5M splats)
+# Pool page size for SOG sets. Their nodes hold a few thousand to ~60K splats, so 64K
+# pages sat mostly empty (Taebak at a 1M budget: 284 MiB pool at 64K, 140 MiB at 16K).
+SOG_PAGE_SIZE = 16384
+# Decoded files kept (texel bytes). Playbot's seven levels together take ~25 MB; one
+# Taebak level file up to ~100 MB: room for the working set of a view plus its parents.
+DEFAULT_CACHE_BYTES = 192 << 20
 
 
 def parse_lod_meta(data: bytes, source: str) -> tuple[Hierarchy, list[str], dict[int, tuple]]:
@@ -99,28 +104,62 @@ def parse_lod_meta(data: bytes, source: str) -> tuple[Hierarchy, list[str], dict
 
 
 class SogLodSource:
-    """Nodes of a streamed SOG set, decoded on the CPU and written into pool pages."""
+    """Nodes of a streamed SOG set: WebP decoded on the CPU, texels decoded into pool
+    pages on the GPU."""
 
-    gpu_decode = False
+    gpu_decode = False  # LodScene's chunk decoder is not used; this source has its own
 
-    def __init__(self, data: bytes, fetcher: Fetcher, name: str) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        fetcher: Fetcher,
+        name: str,
+        *,
+        codecs: Any = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> None:
         self.name = name
         self.fetcher = fetcher
         self.hierarchy, self.files, self.ranges = parse_lod_meta(data, name)
-        self._decoded: OrderedDict[int, asyncio.Future] = OrderedDict()
-        self.hierarchy.sh_degree = 0  # fixed on the first decoded file (see _decode)
+        if codecs is None:
+            from ..formats.runtime.codecs import ThreadedCodecs
+
+            codecs = ThreadedCodecs()
+        self.codecs = codecs
+        self.cache_bytes = cache_bytes
+        self._files: OrderedDict[int, asyncio.Future] = OrderedDict()  # LRU first
+        self._sizes: dict[int, int] = {}  # bytes of each decoded file in the cache
+        self._metas: dict[int, bytes] = {}  # meta.json read by open(), used once
+        self._writer = None
+        self.decodes = 0  # files decoded so far (tests, benchmarks)
+        self.hierarchy.sh_degree = 0  # set by open() from the coarsest file
         self.sh_degree: int | None = None
 
     @classmethod
-    async def open(cls, location: str, fetcher: Fetcher | None = None) -> SogLodSource:
+    async def open(
+        cls,
+        location: str,
+        fetcher: Fetcher | None = None,
+        *,
+        codecs: Any = None,
+        cache_bytes: int = DEFAULT_CACHE_BYTES,
+    ) -> SogLodSource:
         if fetcher is None:
             fetcher, name = open_fetcher(location)
         else:
             name = location
-        src = cls(await fetcher.fetch(name), fetcher, location)
+        src = cls(await fetcher.fetch(name), fetcher, location, codecs=codecs,
+                  cache_bytes=cache_bytes)  # fmt: skip
         # The SH degree decides the pool layout: read it from the coarsest file's meta.
-        meta = json.loads(await fetcher.fetch(src.files[src.ranges[src.hierarchy.roots[0]][0]]))
-        bands = int((meta.get("shN") or {}).get("bands", 0))
+        first = src.ranges[src.hierarchy.roots[0]][0]
+        meta_bytes = await fetcher.fetch(src.files[first])
+        try:
+            bands = int((json.loads(meta_bytes).get("shN") or {}).get("bands", 0))
+        except (ValueError, TypeError, AttributeError) as e:
+            raise FormatError(src.files[first], f"malformed SOG meta.json ({e})") from e
+        if not 0 <= bands <= 3:
+            raise FormatError(src.files[first], f"SOG shN.bands {bands} is not 0-3")
+        src._metas[first] = meta_bytes
         src.sh_degree = bands
         src.hierarchy.sh_degree = bands
         return src
@@ -128,25 +167,48 @@ class SogLodSource:
     def pages_needed(self, node: int, page_size: int) -> int:
         return -(-self.hierarchy.nodes[node].count // page_size)
 
-    async def _file(self, index: int) -> Any:
-        fut = self._decoded.get(index)
-        if fut is not None:
-            self._decoded.move_to_end(index)
-            return await asyncio.shield(fut)
-        fut = asyncio.ensure_future(self._decode(index))
-        self._decoded[index] = fut
-        while len(self._decoded) > DECODED_CACHE:
-            self._decoded.popitem(last=False)
-        try:
-            return await asyncio.shield(fut)
-        except BaseException:
-            self._decoded.pop(index, None)  # a failed decode is retried from scratch
-            raise
+    # -- decoded files -----------------------------------------------------------------
+    @property
+    def cached_bytes(self) -> int:
+        return sum(self._sizes.values())
 
-    async def _decode(self, index: int) -> Any:
+    async def _file(self, index: int) -> tuple[int, Any]:
+        fut = self._files.get(index)
+        if fut is None:
+            fut = asyncio.ensure_future(self._decode(index))
+            self._files[index] = fut
+            fut.add_done_callback(lambda f: self._settled(index, f))
+        else:
+            self._files.move_to_end(index)
+        return await asyncio.shield(fut)
+
+    def _settled(self, index: int, fut: asyncio.Future) -> None:
+        """Account a finished decode and trim the cache; a failed one is forgotten."""
+        if self._files.get(index) is not fut:
+            return
+        if fut.cancelled() or fut.exception() is not None:
+            del self._files[index]
+            return
+        count, part = fut.result()
+        self._sizes[index] = part.fixed + count * part.per_splat
+        self._trim(keep=index)
+
+    def _trim(self, keep: int) -> None:
+        over = self.cached_bytes - self.cache_bytes
+        for i in list(self._files):
+            if over <= 0:
+                break
+            if i == keep or i not in self._sizes:  # the newest and in-flight decodes stay
+                continue
+            over -= self._sizes.pop(i)
+            del self._files[i]
+
+    async def _decode(self, index: int) -> tuple[int, Any]:
+        from ..formats.runtime import sog as runtime_sog
+
         meta_name = self.files[index]
         base = meta_name.rsplit("/", 1)[0] + "/" if "/" in meta_name else ""
-        meta_bytes = await self.fetcher.fetch(meta_name)
+        meta_bytes = self._metas.pop(index, None) or await self.fetcher.fetch(meta_name)
         try:
             meta = json.loads(meta_bytes)
             names = [
@@ -157,47 +219,44 @@ class SogLodSource:
             ]
         except (ValueError, AttributeError, TypeError) as e:
             raise CorruptData(f"{meta_name}: {e}") from e
-        blobs = dict(
-            zip(
-                names,
-                await asyncio.gather(*(self.fetcher.fetch(base + n) for n in names)),
-                strict=True,
-            )
-        )
+        if not all(isinstance(n, str) and ".." not in n.split("/") for n in names):
+            raise CorruptData(f"{meta_name}: bad file names")
+        blobs = await asyncio.gather(*(self.fetcher.fetch(base + n) for n in names))
+        files = {n.rsplit("/", 1)[-1]: b for n, b in zip(names, blobs, strict=True)}
+        try:
+            dec = await runtime_sog.prepare(meta_bytes, meta_name, codecs=self.codecs, files=files)
+        except FormatError as e:
+            raise CorruptData(str(e)) from e
+        self.decodes += 1
+        (part,) = dec.plan.parts
+        return dec.count, part
 
-        def work():
-            from ..formats import sog
-            from ..formats._io import Source
-            from ..formats.gpu_pack import LOG_SCALE_RANGE, LOGIT_RANGE, pack_pool
-            from ..formats.sog_container import parse_meta
-
-            src = Source(meta_bytes, meta_name)
-            try:
-                s = sog.decode(src, parse_meta(src.name, meta_bytes), blobs.__getitem__)
-            except (FormatError, KeyError) as e:
-                raise CorruptData(str(e)) from e
-            s = s.with_sh_degree(self.sh_degree or 0)
-            s.opacities = s.opacities.clip(*LOGIT_RANGE)
-            s.scales = s.scales.clip(*LOG_SCALE_RANGE)
-            geometry, sh_rest = pack_pool(s)
-            return memoryview(geometry), memoryview(sh_rest), len(s)
-
-        return await asyncio.to_thread(work)
-
-    async def load(self, node: int) -> tuple[bytes, bytes, int]:
+    # -- LodSource -----------------------------------------------------------------------
+    async def load(self, node: int) -> tuple[Any, int, int]:
         f, off, cnt = self.ranges[node]
-        geom, sh, n = await self._file(f)
+        n, part = await self._file(f)
         if off + cnt > n:
             raise CorruptData(f"{self.files[f]}: node {node} range past its {n} splats")
-        gs, ss = 4 * GEOM_FLOATS, 4 * sh_rest_floats(self.sh_degree or 0)
-        return geom[off * gs : (off + cnt) * gs], sh[off * ss : (off + cnt) * ss], cnt
+        return part, off, cnt
 
     def upload(self, payload, node: int, pages: list[int], pool, decoder) -> None:
-        geom, sh, n = payload
-        gs, ss = pool.geom_stride, pool.sh_stride
-        for j, page in enumerate(pages):
-            a, b = j * pool.page_size, min((j + 1) * pool.page_size, n)
-            pool.write_page(page, geom[a * gs : b * gs], sh[a * ss : b * ss], b - a)
+        from ..formats.runtime.fill import PartWriter
+
+        part, off, cnt = payload
+        if self._writer is None or self._writer.pool is not pool:
+            if self._writer is not None:
+                self._writer.destroy()
+            self._writer = PartWriter(pool.device, pool, "decode_sog")
+        self._writer.write(part, off, cnt, pages)
 
     def payload_size(self, payload) -> int:
-        return len(payload[0]) + len(payload[1])
+        part, _, cnt = payload
+        return cnt * part.per_splat
+
+    def close(self) -> None:
+        """Free the decode buffers and the cached files."""
+        if self._writer is not None:
+            self._writer.destroy()
+            self._writer = None
+        self._files.clear()
+        self._sizes.clear()

@@ -70,9 +70,21 @@ def test_budget_never_exceeded_and_cut_is_a_partition(hier):
         res = {i for i in hier.nodes if rng.random() < 0.7} | set(hier.roots)
         drawn, wanted = drawable_cover(hier, cut, res.__contains__)
         _check_partition(hier, drawn)
+        assert set(drawn) <= res  # only what is on the GPU
         assert sum(hier.nodes[i].count for i in drawn) <= cut.count
         assert all(i not in res for _, i in wanted)
         assert [p for p, _ in wanted] == sorted((p for p, _ in wanted), reverse=True)
+
+
+def test_resident_cut_is_drawn_without_its_intermediate_nodes(hier):
+    """A tight pool may evict the nodes between the roots and the cut once the cut is
+    resident: the cut is still drawn whole, nothing is wanted."""
+    for view in _random_views(5, seed=3):
+        cut = select_cut(hier, view, DEVICE_BUDGETS["quest"])
+        res = set(cut.nodes) | set(hier.roots)
+        drawn, wanted = drawable_cover(hier, cut, res.__contains__)
+        assert sorted(drawn) == sorted(cut.nodes)
+        assert not wanted
 
 
 def test_root_set_always_drawable(hier):
@@ -125,3 +137,20 @@ def test_device_budgets():
     assert device_budget("android", 123) == 123
     with pytest.raises(ValueError):
         device_budget("toaster")
+
+
+def test_page_cap_never_exceeded(hier):
+    """Nodes that fill a page poorly: the cut also fits the pool's pages (roots pinned)."""
+    pages = {i: 1 + (n.count * 7) // 256 for i, n in hier.nodes.items()}  # up to 8 pages
+    root_pages = sum(pages[r] for r in hier.roots)
+    for k, view in enumerate(_random_views(20, seed=3)):
+        cap = root_pages + 10 + 5 * k
+        cut = select_cut(hier, view, 10**9, max_pages=cap, pages=pages.__getitem__)
+        used = sum(pages[i] for i in cut.nodes) + sum(
+            pages[r] for r in hier.roots if r not in cut.nodes
+        )
+        assert used <= cap
+        _check_partition(hier, cut.nodes)
+        wide = select_cut(hier, view, 10**9)
+        assert cut.count <= wide.count
+    assert used > root_pages  # the cap still lets it refine

@@ -70,6 +70,24 @@ def native_codecs() -> NativeCodecs:
     return _NATIVE
 
 
+class ThreadedCodecs:
+    """Native codecs run in worker threads, for decoders sharing an event loop with a
+    frame loop (LOD streaming): Pillow and zstandard release the GIL while decoding."""
+
+    def __init__(self, inner: Codecs | None = None) -> None:
+        self.inner = inner or _NATIVE
+
+    async def zstd_decompress(self, data: bytes, max_size: int) -> bytes:
+        import asyncio
+
+        return await asyncio.to_thread(self.inner.zstd_decompress, data, max_size)
+
+    async def decode_webp(self, data: bytes) -> tuple[int, int, bytes]:
+        import asyncio
+
+        return await asyncio.to_thread(self.inner.decode_webp, data)
+
+
 def _as_bytes(value: Any) -> bytes | memoryview:
     for attr in ("to_bytes", "to_py"):
         if not isinstance(value, bytes | bytearray | memoryview) and hasattr(value, attr):

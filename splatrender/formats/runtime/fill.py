@@ -167,18 +167,7 @@ class PoolFiller:
         return out
 
     def _upload(self, staging, segments) -> list[int]:
-        if len(segments) > MAX_SEGMENTS:
-            raise RenderError(f"{len(segments)} input segments; at most {MAX_SEGMENTS}")
-        offsets, at = [], 0
-        for seg in segments:
-            mv = memoryview(seg).cast("B")
-            if at + mv.nbytes > staging.size:
-                raise RenderError("decode input outgrew its staging buffer (sizing bug)")
-            offsets.append(at // 4)
-            if mv.nbytes:
-                self.device.write_buffer(staging, mv, at)
-            at = _align4(at + mv.nbytes)
-        return offsets
+        return _upload_segments(self.device, staging, segments)
 
     async def run_pages(self, shader: str, entry: str, consts: dict[str, object]) -> None:
         """A per-splat fix-up pass over every filled page (e.g. linear opacity -> logit)."""
@@ -217,3 +206,114 @@ class PoolFiller:
 
     def destroy(self) -> None:
         self.pool.destroy()
+
+
+class PartWriter:
+    """Decode ranges of a :class:`Part` into chosen pages of an existing pool.
+
+    The LOD streamer's twin of :class:`PoolFiller`: a streamed SOG node is a range of
+    its level file, written into whatever pool pages the page table hands out, long
+    after the file was entropy-decoded. ``write`` only queues GPU work (no waiting), so
+    it fits a frame loop; the staging and uniform buffers are reused in queue order
+    and grow (rarely) to the largest dispatch seen.
+    """
+
+    def __init__(self, device: Device, pool: SplatPool, shader: str, consts=None) -> None:
+        self.device = device
+        self.pool = pool
+        consts = {"WG": WORKGROUP, "GEOM_FLOATS": GEOM_FLOATS, **(consts or {})}
+        self.pipeline = device.compute_pipeline(load_shader(shader, consts), "main", shader)
+        self.shader = shader
+        self.sh_floats = sh_rest_floats(pool.sh_degree)
+        self.limit = min(device.limits.max_storage_binding, device.limits.max_buffer_size)
+        self.staging = None
+        self.ubuf = None
+        self._groups: dict[int, object] = {}
+
+    def _buffers(self, need: int, plen: int) -> None:
+        d = self.device
+        if self.staging is None or self.staging.size < need:
+            if self.staging is not None:
+                d.destroy_buffer(self.staging)
+            size = max(16, _align4(need))
+            self.staging = d.create_buffer(size, [STORAGE, COPY_DST], f"{self.shader}-input")
+            self._groups.clear()
+        usize = (COMMON_BYTES + plen + 15) // 16 * 16
+        if self.ubuf is None or self.ubuf.size < usize:
+            if self.ubuf is not None:
+                d.destroy_buffer(self.ubuf)
+            self.ubuf = d.create_buffer(usize, [UNIFORM, COPY_DST], f"{self.shader}-params")
+            self._groups.clear()
+
+    def write(self, part: Part, first: int, count: int, pages: Sequence[int]) -> None:
+        """Splats ``first..first+count`` of ``part`` into ``pages`` (filled in order, from
+        slot 0); sets each page's count."""
+        ps = self.pool.page_size
+        if count < 0 or first < 0 or first + count > part.count:
+            raise RenderError(f"range {first}+{count} outside a part of {part.count} splats")
+        if len(pages) * ps < count:
+            raise RenderError(f"{count} splats do not fit {len(pages)} pages of {ps}")
+        room = self.limit - part.fixed - 4 * MAX_SEGMENTS
+        chunk = min(ps, room // max(1, part.per_splat))
+        if chunk >= WORKGROUP:
+            chunk = chunk // WORKGROUP * WORKGROUP
+        if chunk < 1:
+            raise RenderError("a decode dispatch does not fit one storage binding")
+        self._buffers(
+            part.fixed + min(chunk, count) * part.per_splat + 4 * MAX_SEGMENTS, len(part.params)
+        )
+        d = self.device
+        limit_x = max_dim(d, None)
+        done = 0
+        for page in pages:
+            n_page = min(ps, count - done)
+            slot = 0
+            while slot < n_page:
+                m = min(chunk, n_page - slot)
+                offsets = _upload_segments(d, self.staging, part.segments(first + done + slot, m))
+                groups = -(-m // WORKGROUP)
+                gx = min(groups, limit_x)
+                common = struct.pack(
+                    "<8I24I", m, gx, slot, self.sh_floats, first + done + slot, 0, 0, 0,
+                    *offsets, *([0] * (MAX_SEGMENTS - len(offsets))),
+                )  # fmt: skip
+                d.write_buffer(self.ubuf, common + part.params)
+                group = self._groups.get(page)
+                if group is None:
+                    geom, sh = self.pool.page_buffers(page)
+                    bindings = {0: self.staging, 1: geom, 2: sh, 3: self.ubuf}
+                    group = d.bind_group(self.pipeline, 0, bindings, f"{self.shader}-{page}")
+                    self._groups[page] = group
+                enc = d.encoder(self.shader)
+                with enc.compute_pass(self.shader) as cp:
+                    cp.dispatch(self.pipeline, [group], gx, -(-groups // gx))
+                d.submit(enc)
+                slot += m
+            self.pool.set_count(page, n_page)
+            done += n_page
+            if done >= count:
+                break
+
+    def destroy(self) -> None:
+        for b in (self.staging, self.ubuf):
+            if b is not None:
+                self.device.destroy_buffer(b)
+        self.staging = self.ubuf = None
+        self._groups.clear()
+
+
+def _upload_segments(device: Device, staging, segments) -> list[int]:
+    """Write a dispatch's input segments into ``staging`` at 4-byte aligned offsets; their
+    word offsets."""
+    if len(segments) > MAX_SEGMENTS:
+        raise RenderError(f"{len(segments)} input segments; at most {MAX_SEGMENTS}")
+    offsets, at = [], 0
+    for seg in segments:
+        mv = memoryview(seg).cast("B")
+        if at + mv.nbytes > staging.size:
+            raise RenderError("decode input outgrew its staging buffer (sizing bug)")
+        offsets.append(at // 4)
+        if mv.nbytes:
+            device.write_buffer(staging, mv, at)
+        at = _align4(at + mv.nbytes)
+    return offsets
