@@ -18,8 +18,46 @@ def depth_order(proj: Projected) -> np.ndarray:
     return ids[np.argsort(proj.depth[ids], kind="stable")]
 
 
-def bin_tiles(proj: Projected, order: np.ndarray, tiles_x: int) -> tuple[np.ndarray, np.ndarray]:
-    """Splat-tile pairs sorted by tile, depth order kept within a tile: (tile, splat)."""
+# Relative slack of the ellipse-tile test (TOUCH_SLACK in shaders/bin.wgsl).
+TOUCH_SLACK = 1.0001
+
+
+def _edge_min(fixed, lo, hi, cf, cc, ct):
+    t = np.clip(-cc * fixed / ct, lo, hi)
+    return cf * fixed * fixed + 2.0 * cc * fixed * t + ct * t * t
+
+
+def touches(
+    proj: Projected, splat: np.ndarray, tx: np.ndarray, ty: np.ndarray, tile: int, slack: float
+) -> np.ndarray:
+    """Whether each splat's alpha >= 1/255 ellipse reaches a pixel centre of its tile:
+    the least of q = d.conic.d over the box of centres (0 inside, else on an edge)."""
+    cx, cy, cz = (proj.conic[splat, k] for k in range(3))
+    lo_x = tx * tile + 0.5 - proj.xy[splat, 0]
+    lo_y = ty * tile + 0.5 - proj.xy[splat, 1]
+    hi_x, hi_y = lo_x + (tile - 1), lo_y + (tile - 1)
+    inside = (lo_x <= 0) & (hi_x >= 0) & (lo_y <= 0) & (hi_y >= 0)
+    q = np.minimum.reduce(
+        [
+            _edge_min(lo_x, lo_y, hi_y, cx, cy, cz),
+            _edge_min(hi_x, lo_y, hi_y, cx, cy, cz),
+            _edge_min(lo_y, lo_x, hi_x, cz, cy, cx),
+            _edge_min(hi_y, lo_x, hi_x, cz, cy, cx),
+        ]
+    )
+    reach = 2.0 * np.log(np.maximum(proj.opacity[splat] * 255.0, 1.0)) * slack + 1e-4
+    return inside | (q <= reach)
+
+
+def bin_tiles(
+    proj: Projected,
+    order: np.ndarray,
+    tiles_x: int,
+    tile: int = TILE_SIZE,
+    slack: float = TOUCH_SLACK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Splat-tile pairs sorted by tile, depth order kept within a tile: (tile, splat).
+    Tiles of a splat's rect that its ellipse misses are left out (see ``touches``)."""
     r = proj.rect[order]
     counts = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
     total = int(counts.sum())
@@ -30,9 +68,11 @@ def bin_tiles(proj: Projected, order: np.ndarray, tiles_x: int) -> tuple[np.ndar
     rw = np.repeat(r[:, 2] - r[:, 0], counts)
     tx = np.repeat(r[:, 0], counts) + local % np.maximum(rw, 1)
     ty = np.repeat(r[:, 1], counts) + local // np.maximum(rw, 1)
-    tile = ty * tiles_x + tx
-    o = np.argsort(tile, kind="stable")
-    return tile[o], splat[o]
+    keep = touches(proj, splat, tx, ty, tile, slack)
+    tile_id = (ty * tiles_x + tx)[keep]
+    splat = splat[keep]
+    o = np.argsort(tile_id, kind="stable")
+    return tile_id[o], splat[o]
 
 
 def rasterize(
@@ -46,7 +86,7 @@ def rasterize(
     the tile size ``proj`` was binned with."""
     tiles_x, tiles_y = tile_grid(width, height, tile)
     order = depth_order(proj)
-    pair_tile, splat = bin_tiles(proj, order, tiles_x)
+    pair_tile, splat = bin_tiles(proj, order, tiles_x, tile)
     bounds = np.searchsorted(pair_tile, np.arange(tiles_x * tiles_y + 1))
     img = np.empty((height, width, 3))
     bg = np.asarray(background, np.float64)

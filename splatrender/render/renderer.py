@@ -79,12 +79,13 @@ class Renderer:
         self.counters = device.create_buffer(256, [STORAGE, COPY_SRC, COPY_DST], "counters")
         self.args = device.create_buffer(512, [STORAGE, INDIRECT], "dispatch-args")
         self.dispatch_args = DispatchArgs(device, "dispatch-args")
-        self._bin = {
-            e: device.compute_pipeline(load_shader("bin", {"WORKGROUP": WORKGROUP}), e, f"bin-{e}")
-            for e in ("clamp_visible", "count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
-        }
         self.tuning = tuning = tuning or Tuning.for_device(device)
         self.tile_size = tile = tuning.tile_size
+        bin_consts = {"WORKGROUP": WORKGROUP, "TILE_SIZE": tile, "PROJ_FLOATS": PROJ_FLOATS}
+        self._bin = {
+            e: device.compute_pipeline(load_shader("bin", bin_consts), e, f"bin-{e}")
+            for e in ("clamp_visible", "count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
+        }
         rows = min(tuning.raster_rows, tile)
         raster_consts = {
             "TILE_SIZE": tile,
@@ -284,7 +285,7 @@ class Renderer:
             self._dispatch_bin(
                 cp,
                 "count_tiles",
-                {1: self.counters, 2: self.rects, 3: order, 4: self.offsets},
+                {1: self.counters, 2: self.rects, 3: order, 4: self.offsets, 8: self.projected},
                 args_vis,
             )
         self.offsets_scan.encode(encoder, self.offsets, counts(_VISIBLE_EFF), counts(_PAIRS))
@@ -303,6 +304,7 @@ class Renderer:
                     4: self.offsets,
                     5: self.pair_keys,
                     6: self.pair_vals,
+                    8: self.projected,
                 },
                 args_vis,
             )

@@ -3,12 +3,21 @@
 // WGSL has no 64-bit integers, so instead of one sort by (tile << 32 | depth) we
 // sort by depth first, emit pairs in depth order, and later sort the pairs by tile
 // with a stable sort, which keeps depth order within each tile.
+// A splat's rect is the box of its ellipse where alpha can reach 1/255; tiles of the
+// rect that the ellipse itself misses (corners of a tilted one) are left out, which
+// leaves the image as it is (every pixel there skips the splat) and spares the sort
+// and the rasterizer their pairs.
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
 // #import frame
 // #import dispatch
 
 const WORKGROUP: u32 = 256u;
+const TILE_SIZE: u32 = 16u;
+const PROJ_FLOATS: u32 = 9u;
+// Relative slack on the ellipse test: float32 rounding may only add pairs, never drop
+// one the image needs (the reference twin uses the same slack).
+const TOUCH_SLACK: f32 = 1.0001;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<u32>;
@@ -18,6 +27,45 @@ const WORKGROUP: u32 = 256u;
 @group(0) @binding(5) var<storage, read_write> pair_keys: array<u32>;
 @group(0) @binding(6) var<storage, read_write> pair_vals: array<u32>;
 @group(0) @binding(7) var<storage, read_write> ranges: array<u32>;  // per tile: start, end
+@group(0) @binding(8) var<storage, read> projected: array<f32>;
+
+struct Ellipse {
+    centre: vec2<f32>,
+    conic: vec3<f32>,
+    reach: f32,  // q = d.conic.d where alpha = 1/255 (q = 2 sigma)
+}
+
+fn ellipse_of(v: u32) -> Ellipse {
+    let o = v * PROJ_FLOATS;
+    let opacity = projected[o + 8u];
+    return Ellipse(
+        vec2<f32>(projected[o], projected[o + 1u]),
+        vec3<f32>(projected[o + 2u], projected[o + 3u], projected[o + 4u]),
+        2.0 * log(max(opacity * 255.0, 1.0)) * TOUCH_SLACK + 1e-4,
+    );
+}
+
+// Least q over the edge {fixed} x [lo, hi] of q = cf f^2 + 2 cc f t + ct t^2.
+fn edge_min(fixed: f32, lo: f32, hi: f32, cf: f32, cc: f32, ct: f32) -> f32 {
+    let t = clamp(-cc * fixed / ct, lo, hi);
+    return cf * fixed * fixed + 2.0 * cc * fixed * t + ct * t * t;
+}
+
+// Does the ellipse reach a pixel centre of tile (tx, ty)? The least q over the box of
+// centres is 0 inside it, else on one of its edges (q is convex).
+fn touches(e: Ellipse, tx: u32, ty: u32) -> bool {
+    let lo = vec2<f32>(f32(tx), f32(ty)) * f32(TILE_SIZE) + 0.5 - e.centre;
+    let hi = lo + f32(TILE_SIZE - 1u);
+    if (all(lo <= vec2<f32>(0.0)) && all(hi >= vec2<f32>(0.0))) {
+        return true;
+    }
+    let c = e.conic;
+    let q = min(
+        min(edge_min(lo.x, lo.y, hi.y, c.x, c.y, c.z), edge_min(hi.x, lo.y, hi.y, c.x, c.y, c.z)),
+        min(edge_min(lo.y, lo.x, hi.x, c.z, c.y, c.x), edge_min(hi.y, lo.x, hi.x, c.z, c.y, c.x)),
+    );
+    return q <= e.reach;
+}
 
 fn rect_of(v: u32) -> vec4<u32> {
     let lo = rects[2u * v];
@@ -45,8 +93,16 @@ fn count_tiles(
     if (k >= counters[COUNTER_VISIBLE_EFF]) {
         return;
     }
-    let r = rect_of(order[k]);
-    offsets[k] = (r.z - r.x) * (r.w - r.y);
+    let v = order[k];
+    let r = rect_of(v);
+    let e = ellipse_of(v);
+    var n = 0u;
+    for (var ty = r.y; ty < r.w; ty++) {
+        for (var tx = r.x; tx < r.z; tx++) {
+            n += select(0u, 1u, touches(e, tx, ty));
+        }
+    }
+    offsets[k] = n;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -63,9 +119,13 @@ fn emit_pairs(
     let r = rect_of(v);
     let cap = frame.caps.y;
     let tiles_x = frame.size.z;
+    let e = ellipse_of(v);
     var p = offsets[k];
     for (var ty = r.y; ty < r.w; ty++) {
         for (var tx = r.x; tx < r.z; tx++) {
+            if (!touches(e, tx, ty)) {
+                continue;
+            }
             if (p >= cap) {
                 return;  // over capacity: the renderer grows its buffers and draws again
             }
