@@ -86,7 +86,7 @@ class Renderer:
             e: device.compute_pipeline(load_shader("bin", bin_consts), e, f"bin-{e}")
             for e in ("clamp_visible", "count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
         }
-        rows = min(tuning.raster_rows, tile)
+        rows = tuning.raster_rows
         raster_consts = {
             "TILE_SIZE": tile,
             "GROUPS": rows // 4,

@@ -32,6 +32,13 @@ class Tuning:
     scan_serial_block: int
     """Items per thread of the serial scan kernels, 0 for the workgroup scan."""
 
+    def __post_init__(self) -> None:
+        if self.raster_rows not in (4, 8) or self.tile_size % self.raster_rows:
+            raise ValueError(
+                f"raster_rows must be 4 or 8 and divide the tile size, got {self.raster_rows} "
+                f"with {self.tile_size} px tiles"
+            )
+
     @classmethod
     def for_device(cls, device: Device) -> Tuning:
         return CPU_ADAPTER if device.info.is_software else GPU
