@@ -18,7 +18,11 @@ def add_parser(subparsers) -> None:
             "per chunk. Memory-mapped passes: RAM stays bounded for any input size."
         ),
     )
-    b.add_argument("scene", help="input scene (any format splatrender reads)")
+    b.add_argument(
+        "scene",
+        help="input scene (any format splatrender reads; a PlayCanvas streamed SOG folder or "
+        "its lod-meta.json builds from the full-detail level, read one file at a time)",
+    )
     b.add_argument("-o", "--output", required=True, help="output folder")
     b.add_argument("--chunk", type=int, default=None, help="splats per chunk (default 32768)")
     b.add_argument("--fanout", type=int, default=None, help="children per merged splat (4)")
