@@ -25,3 +25,9 @@ fn grid_for_groups(groups: u32, max_dim: u32) -> vec3<u32> {
 fn group_grid(items: u32, per_group: u32, max_dim: u32) -> vec3<u32> {
     return grid_for_groups(div_ceil(items, per_group), max_dim);
 }
+
+// Serial kernels (CPU adapters): thread g owns block g of `size` consecutive items and
+// walks it in order. Its [start, end), clipped to `n` items: empty past the last block.
+fn block_items(g: u32, size: u32, n: u32) -> vec2<u32> {
+    return vec2<u32>(g * size, min(n, (g + 1u) * size));
+}

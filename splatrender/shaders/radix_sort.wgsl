@@ -180,7 +180,6 @@ fn histogram_serial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let n = info[0];
     let blocks = info[1];
     let g = linear_group(wid, nwg) * WG + t;
     if g >= blocks {
@@ -190,8 +189,8 @@ fn histogram_serial(
         table_out[d * blocks + g] = 0u;
     }
     let shift = pass_params.shift;
-    let end = min(n, (g + 1u) * BLOCK_KEYS);
-    for (var i = g * BLOCK_KEYS; i < end; i++) {
+    let keys = block_items(g, BLOCK_KEYS, info[0]);
+    for (var i = keys.x; i < keys.y; i++) {
         let cell = ((keys_in[i] >> shift) & (RADIX - 1u)) * blocks + g;
         table_out[cell] += 1u;
     }
@@ -203,15 +202,11 @@ fn scatter_serial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let n = info[0];
     let blocks = info[1];
     let g = linear_group(wid, nwg) * WG + t;
-    if g >= blocks {
-        return;
-    }
     let shift = pass_params.shift;
-    let end = min(n, (g + 1u) * BLOCK_KEYS);
-    for (var i = g * BLOCK_KEYS; i < end; i++) {
+    let keys = block_items(g, BLOCK_KEYS, info[0]);  // empty past the last block
+    for (var i = keys.x; i < keys.y; i++) {
         let key = keys_in[i];
         let cell = ((key >> shift) & (RADIX - 1u)) * blocks + g;
         let dst = table_out[cell];

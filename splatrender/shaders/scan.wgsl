@@ -194,13 +194,13 @@ fn reduce_serial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let n = rec[0];
     let g = linear_group(wid, nwg) * WG + t;
-    if g >= div_ceil(n, BLOCK) {
+    let items = block_items(g, BLOCK, rec[0]);
+    if items.x >= items.y {
         return;
     }
     var acc = 0u;
-    for (var i = g * BLOCK; i < min(n, (g + 1u) * BLOCK); i++) {
+    for (var i = items.x; i < items.y; i++) {
         acc += src[i];
     }
     sums_out[g] = acc;
@@ -222,12 +222,11 @@ fn scan_add_serial(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
 ) {
-    let n = rec[0];
     let g = linear_group(wid, nwg) * WG + t;
-    if g >= div_ceil(n, BLOCK) {
-        return;
+    let items = block_items(g, BLOCK, rec[0]);
+    if items.x < items.y {
+        scan_serial(items.x, items.y, sums[g]);
     }
-    scan_serial(g * BLOCK, min(n, (g + 1u) * BLOCK), sums[g]);
 }
 
 @compute @workgroup_size(1)
