@@ -36,6 +36,19 @@ def view(
 ) -> tuple[tuple, tuple, tuple]:
     """(eye, target, up) of frame ``index`` of ``path`` (``frames`` long)."""
     base = Camera.framing(bounds_min, bounds_max, frame, width=width, height=height)
+    return _view(base, bounds_min, bounds_max, frame, index, path, frames)
+
+
+def _view(
+    base: Camera,
+    bounds_min: Sequence[float],
+    bounds_max: Sequence[float],
+    frame: str,
+    index: int,
+    path: str,
+    frames: int,
+) -> tuple[tuple, tuple, tuple]:
+    """``view`` from the framing camera ``base`` of the bounds."""
     centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
     up = default_up(frame)
     eye0 = base.position
@@ -68,8 +81,8 @@ def camera(
     path: str = "orbit",
     frames: int = 30,
 ) -> Camera:
-    eye, target, up = view(bounds_min, bounds_max, frame, width, height, index, path, frames)
     base = Camera.framing(bounds_min, bounds_max, frame, width=width, height=height)
+    eye, target, up = _view(base, bounds_min, bounds_max, frame, index, path, frames)
     return Camera.look_at(
         eye, target, up, width=width, height=height, fov_y_deg=base.fov_y_deg, near=base.near
     )
