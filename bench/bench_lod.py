@@ -93,13 +93,13 @@ class Server:
 
 
 # -- cameras ---------------------------------------------------------------------------
-def flight_camera(lo, hi, frame: str, w: int, h: int, s: float):
+def flight_camera(lo, hi, axes: str, w: int, h: int, s: float):
     """The scripted path at ``s`` in [0, 1]: half an orbit, closing in from 1.2 to 0.3 radii."""
     from splatrender.render.camera import Camera, default_up
 
     c = [(a + b) / 2 for a, b in zip(lo, hi, strict=True)]
     r = 0.5 * math.dist(lo, hi)
-    up = default_up(frame)
+    up = default_up(axes)
     ang = math.pi * s
     d = r * (1.2 - 0.9 * s)
     eye = (c[0] + d * math.sin(ang), c[1] + 0.35 * r * up[1], c[2] + d * math.cos(ang))
@@ -180,7 +180,7 @@ async def snapshot(lod, drawn: list[int], name: str):
                 sh += await dev.read_buffer(s, 0, c * pool.sh_stride)
             n += c
     lo, hi = lod.bounds
-    return SceneData(n, pool.sh_degree, bytes(geo), bytes(sh), lod.frame, lo, hi, name)
+    return SceneData(n, pool.sh_degree, bytes(geo), bytes(sh), lod.axes, lo, hi, name)
 
 
 def gpu_bytes(*roots) -> int:
@@ -399,7 +399,7 @@ async def main(args) -> dict:
     device = await request_device()
     w, h = args.size
     h_sog = parse_lod_meta((TAEBAK / "lod-meta.json").read_bytes(), "Taebak")[0]
-    path = (h_sog.bounds_min, h_sog.bounds_max, h_sog.frame, w, h)
+    path = (h_sog.bounds_min, h_sog.bounds_max, h_sog.axes, w, h)
     res: dict = {
         "scene": "Taebak_Streaming (4,249,286 splats at full detail)",
         "adapter": device.info.describe(),

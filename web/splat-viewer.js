@@ -10,7 +10,7 @@
 // by their manifest URL: lod.json (splatrender lod build) or lod-meta.json (PlayCanvas
 // streamed SOG). A LOD set draws its coarse root set at once and refines as chunks
 // arrive (HTTP Range requests); budget caps the splats drawn (default 1,000,000).
-// Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's frame),
+// Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's axes),
 // fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
 // controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
 // (render resolution cap in device pixels per CSS pixel, default 2; lower is faster).
@@ -124,7 +124,7 @@ function parseColor(text) {
 
 // Orbit camera in a y-up "canonical" space; RDF scenes (y down, z forward) map to it by
 // the 180-degree turn about x, (x, y, z) -> (x, -y, -z), which is its own inverse.
-const flipFor = (frame) => (frame === "RDF" ? [1, -1, -1] : [1, 1, 1]);
+const flipFor = (axes) => (axes === "RDF" ? [1, -1, -1] : [1, 1, 1]);
 const mul = (a, s) => a.map((v, i) => v * s[i]);
 const sub = (a, b) => a.map((v, i) => v - b[i]);
 const add = (a, b) => a.map((v, i) => v + b[i]);
@@ -134,7 +134,7 @@ const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a
 
 class Orbit {
   constructor() {
-    this.frame = "RUB";
+    this.axes = "RUB";
     this.target = [0, 0, 0];
     this.dist = 5;
     this.yaw = 0;
@@ -142,7 +142,7 @@ class Orbit {
     this.fov = 50;
   }
   setEyeTarget(eye, target) {
-    const f = flipFor(this.frame);
+    const f = flipFor(this.axes);
     const d = mul(sub(eye, target), f);
     this.target = target.slice();
     this.dist = Math.max(1e-6, len(d));
@@ -152,10 +152,10 @@ class Orbit {
   eye() {
     const c = Math.cos(this.pitch);
     const d = [c * Math.sin(this.yaw), Math.sin(this.pitch), c * Math.cos(this.yaw)];
-    return add(this.target, mul(scale(d, this.dist), flipFor(this.frame)));
+    return add(this.target, mul(scale(d, this.dist), flipFor(this.axes)));
   }
   up() {
-    return mul([0, 1, 0], flipFor(this.frame));
+    return mul([0, 1, 0], flipFor(this.axes));
   }
   rotate(dx, dy) {
     this.yaw -= dx;
@@ -298,7 +298,7 @@ export class SplatViewer extends HTMLElement {
   async _loaded(info) {
     if (info.error) throw new UserError(info.error);
     this.info = info;
-    this.orbit.frame = info.frame;
+    this.orbit.axes = info.axes;
     this.orbit.setEyeTarget(info.eye, info.target);
     this._applyCameraAttr();
     this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };

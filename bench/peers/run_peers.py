@@ -81,20 +81,20 @@ def build_viewer() -> Path | None:
 
 # -- scene views ---------------------------------------------------------------------
 def scene_views(scene: Path, width: int, height: int, count: int) -> tuple[dict, list[dict]]:
-    """Scene facts and ``count`` orbit views (eye, target, up, fov, near) in its own frame."""
+    """Scene facts and ``count`` orbit views (eye, target, up, fov, near) in its own axes."""
     from splatrender.formats import load
     from splatrender.formats.gpu_pack import to_scene_data
     from splatrender.render.camera import Camera
 
     data = to_scene_data(load(str(scene)), name=scene.name)
-    lo, hi, frame = data.bounds_min, data.bounds_max, data.frame
-    base = Camera.framing(lo, hi, frame, width=width, height=height)
+    lo, hi, axes = data.bounds_min, data.bounds_max, data.axes
+    base = Camera.framing(lo, hi, axes, width=width, height=height)
     views = []
     for i in range(count):
-        eye, target, up = paths.view(lo, hi, frame, width, height, i, "orbit", count)
+        eye, target, up = paths.view(lo, hi, axes, width, height, i, "orbit", count)
         views.append({"eye": list(eye), "target": list(target), "up": list(up),
                       "fov": base.fov_y_deg, "near": base.near})  # fmt: skip
-    return {"splats": data.count, "frame": frame}, views
+    return {"splats": data.count, "axes": axes}, views
 
 
 # -- the browser ---------------------------------------------------------------------

@@ -27,7 +27,7 @@ def _rotate_about(v: Sequence[float], axis: Sequence[float], angle: float) -> tu
 def view(
     bounds_min: Sequence[float],
     bounds_max: Sequence[float],
-    frame: str,
+    axes: str,
     width: int,
     height: int,
     index: int,
@@ -35,22 +35,22 @@ def view(
     frames: int = 30,
 ) -> tuple[tuple, tuple, tuple]:
     """(eye, target, up) of frame ``index`` of ``path`` (``frames`` long)."""
-    base = Camera.framing(bounds_min, bounds_max, frame, width=width, height=height)
-    return _view(base, bounds_min, bounds_max, frame, index, path, frames)
+    base = Camera.framing(bounds_min, bounds_max, axes, width=width, height=height)
+    return _view(base, bounds_min, bounds_max, axes, index, path, frames)
 
 
 def _view(
     base: Camera,
     bounds_min: Sequence[float],
     bounds_max: Sequence[float],
-    frame: str,
+    axes: str,
     index: int,
     path: str,
     frames: int,
 ) -> tuple[tuple, tuple, tuple]:
     """``view`` from the framing camera ``base`` of the bounds."""
     centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
-    up = default_up(frame)
+    up = default_up(axes)
     eye0 = base.position
     off = tuple(e - c for e, c in zip(eye0, centre, strict=True))
     if path == "orbit":
@@ -74,15 +74,15 @@ def _view(
 def camera(
     bounds_min: Sequence[float],
     bounds_max: Sequence[float],
-    frame: str,
+    axes: str,
     width: int,
     height: int,
     index: int,
     path: str = "orbit",
     frames: int = 30,
 ) -> Camera:
-    base = Camera.framing(bounds_min, bounds_max, frame, width=width, height=height)
-    eye, target, up = _view(base, bounds_min, bounds_max, frame, index, path, frames)
+    base = Camera.framing(bounds_min, bounds_max, axes, width=width, height=height)
+    eye, target, up = _view(base, bounds_min, bounds_max, axes, index, path, frames)
     return Camera.look_at(
         eye, target, up, width=width, height=height, fov_y_deg=base.fov_y_deg, near=base.near
     )

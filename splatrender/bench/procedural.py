@@ -30,7 +30,7 @@ def _basis_quats(normals: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def surface_scene(n: int, sh_degree: int = 0, seed: int = 0) -> Splats:
-    """``n`` splats, RDF frame (y down), ground at y ~ 0 spanning [-10, 10]^2."""
+    """``n`` splats, RDF axes (y down), ground at y ~ 0 spanning [-10, 10]^2."""
     rng = np.random.default_rng(seed)
     n_ground = n // 2
     n_spheres = n // 3
@@ -82,6 +82,6 @@ def surface_scene(n: int, sh_degree: int = 0, seed: int = 0) -> Splats:
         quats=_basis_quats(normals, rng),
         opacities=rng.normal(2.5, 1.0, len(means)),
         sh=sh,
-        frame="RDF",
+        axes="RDF",
         source=f"procedural surface scene ({n} splats)",
     )

@@ -209,7 +209,7 @@ async def _open(location: str, renderer, budget: int | None):
             raise SplatError(f"expected procedural:N (N splats), got {location!r}") from None
         data = to_scene_data(surface_scene(n), name=f"procedural-{n}")
         renderer.set_scene(data)
-        return OpenScene(data.name, data.frame, data.bounds_min, data.bounds_max, data.count)
+        return OpenScene(data.name, data.axes, data.bounds_min, data.bounds_max, data.count)
     return await open_scene(location, renderer, budget=budget)
 
 
@@ -223,9 +223,7 @@ async def bench_config(
     n = config.frames
 
     def cam(i: int):
-        return paths.camera(
-            scene.bounds_min, scene.bounds_max, scene.frame, w, h, i, config.path, n
-        )
+        return paths.camera(scene.bounds_min, scene.bounds_max, scene.axes, w, h, i, config.path, n)
 
     async def frame(i: int) -> Frame:
         lod_ms = None

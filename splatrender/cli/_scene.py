@@ -19,7 +19,7 @@ from ..lod.locate import lod_manifest
 @dataclass
 class OpenScene:
     name: str
-    frame: str
+    axes: str
     bounds_min: tuple[float, float, float]
     bounds_max: tuple[float, float, float]
     count: int  # splats at full detail
@@ -57,7 +57,7 @@ async def open_scene(
         lo, hi = lod.bounds
         return OpenScene(
             Path(location.rstrip("/")).name,
-            lod.frame,
+            lod.axes,
             tuple(lo),
             tuple(hi),
             lod.hierarchy.count,
@@ -70,5 +70,5 @@ async def open_scene(
     data = to_scene_data(splats, name=Path(location.rstrip("/")).name)
     renderer.set_scene(data)
     return OpenScene(
-        data.name, data.frame, data.bounds_min, data.bounds_max, data.count, splats=splats
+        data.name, data.axes, data.bounds_min, data.bounds_max, data.count, splats=splats
     )

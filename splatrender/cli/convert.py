@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 # Frame each target format is assumed to be in by other tools (no marker in the file).
-TARGET_FRAME = {"ply": "RDF", "splat": "RDF", "spz": "RUB"}
+TARGET_AXES = {"ply": "RDF", "splat": "RDF", "spz": "RUB"}
 BIG = 32 << 20  # show the progress bar from this input size up
 
 
@@ -15,15 +15,22 @@ def add_parser(subparsers) -> None:
         help="convert a scene between formats (writes .ply, .spz, .splat)",
         description=(
             "Read IN (format sniffed from its content), optionally cut the SH degree, and "
-            "write OUT. By default the splats are turned into the frame OUT's format is "
-            "read in by other tools (PLY/.splat right-down-forward, SPZ right-up-back); "
-            "--frame overrides."
+            "write OUT. By default the splats are turned into the axis convention OUT's "
+            "format is read in by other tools (PLY/.splat right-down-forward, SPZ "
+            "right-up-back); --axes overrides."
         ),
     )
     p.add_argument("input", help="input scene (any format splatrender reads)")
     p.add_argument("output", help="output file")
     p.add_argument("--sh-degree", type=int, choices=(0, 1, 2, 3), default=None)
-    p.add_argument("--frame", choices=("RDF", "RUB"), default=None, help="frame to write")
+    p.add_argument(
+        "--axes",
+        "--frame",  # the flag's name before 0.2; kept so scripts keep working
+        dest="axes",
+        choices=("RDF", "RUB"),
+        default=None,
+        help="axis convention to write (right-down-forward or right-up-back)",
+    )
     p.add_argument(
         "--format",
         choices=("ply", "spz", "splat"),
@@ -49,10 +56,10 @@ def run(args: argparse.Namespace) -> int:
 
     from splatrender.errors import FormatError
     from splatrender.formats import EXTENSIONS, _ext, load, save
-    from splatrender.formats.frames import to_frame
+    from splatrender.formats.axes import to_axes
 
     fmt = args.format or EXTENSIONS.get(_ext(args.output))
-    if fmt not in TARGET_FRAME:
+    if fmt not in TARGET_AXES:
         raise FormatError(args.output, "cannot tell the output format; use --format")
     size = os.path.getsize(args.input) if os.path.isfile(args.input) else 0
     bar = tqdm(
@@ -62,12 +69,12 @@ def run(args: argparse.Namespace) -> int:
     bar.set_postfix_str("read")
     s = load(args.input, **opts)
     bar.update()
-    frame = args.frame or TARGET_FRAME[fmt]
-    if fmt == "spz" and args.spz_version == 4 and not args.frame:
-        frame = s.frame  # v4 records the frame in an extension
-    if frame != s.frame and not args.quiet:
-        print(f"note: turning {s.frame} into {frame} for {fmt}", file=sys.stderr)
-    s = to_frame(s, frame)
+    axes = args.axes or TARGET_AXES[fmt]
+    if fmt == "spz" and args.spz_version == 4 and not args.axes:
+        axes = s.axes  # v4 records the axes in an extension
+    if axes != s.axes and not args.quiet:
+        print(f"note: turning {s.axes} into {axes} for {fmt}", file=sys.stderr)
+    s = to_axes(s, axes)
     if args.sh_degree is not None:
         s = s.with_sh_degree(args.sh_degree)
     bar.update()
@@ -78,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     if not args.quiet:
         print(
-            f"wrote {s.count:,} splats (SH degree {s.sh_degree}, {frame}) to {args.output}",
+            f"wrote {s.count:,} splats (SH degree {s.sh_degree}, {axes}) to {args.output}",
             file=sys.stderr,
         )
     return 0

@@ -1,4 +1,4 @@
-"""`splatrender info FILE [--json]`: format, version, count, SH degree, bounds, frame, quirks."""
+"""`splatrender info FILE [--json]`: format, version, count, SH degree, bounds, axes, quirks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "info",
-        help="describe a scene file (format, splat count, SH degree, bounds, frame, quirks)",
+        help="describe a scene file (format, splat count, SH degree, bounds, axes, quirks)",
     )
     p.add_argument("scene", help="scene file or SOG folder (any format splatrender reads)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -45,7 +45,7 @@ def describe(path: str, opacity: str = "auto") -> dict:
         "bytes": len(src.data),
         "count": s.count,
         "sh_degree": s.sh_degree,
-        "frame": s.frame,
+        "axes": s.axes,
         "bounds": {"min": [float(v) for v in lo], "max": [float(v) for v in hi]},
         "finite_splats": int(finite.sum()),
         "quirks": list(s.quirks),
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"format     {d['format']} (version {d['version']}, {d['bytes']:,} bytes)")
     print(f"splats     {d['count']:,}")
     print(f"SH degree  {d['sh_degree']}")
-    print(f"frame      {d['frame']}")
+    print(f"axes       {d['axes']}")
     print(f"bounds     min ({fmt3(d['bounds']['min'])})  max ({fmt3(d['bounds']['max'])})")
     print(f"quirks     {'none' if not d['quirks'] else ''}")
     for q in d["quirks"]:

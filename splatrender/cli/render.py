@@ -55,13 +55,13 @@ def choose_camera(args: argparse.Namespace, scene):
         return Camera.look_at(
             args.eye,
             args.target or centre,
-            args.up or default_up(scene.frame),
+            args.up or default_up(scene.axes),
             width=w,
             height=h,
             fov_y_deg=args.fov_y,
         )
     return Camera.framing(
-        scene.bounds_min, scene.bounds_max, scene.frame, width=w, height=h, fov_y_deg=args.fov_y
+        scene.bounds_min, scene.bounds_max, scene.axes, width=w, height=h, fov_y_deg=args.fov_y
     )
 
 

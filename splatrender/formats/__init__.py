@@ -3,7 +3,7 @@
 ``load(path_or_bytes)`` recognises the format from the bytes (the file name is only
 a hint, used for the magic-less ``.splat``), reads it, and returns :class:`Splats`
 with ``format``, ``source`` and ``quirks`` filled. ``save`` writes INRIA PLY, SPZ or
-``.splat``. Frames are recorded, never converted here: see :mod:`.frames`.
+``.splat``. Axis conventions are recorded, never converted here: see :mod:`.axes`.
 
 Importing this package does not import numpy (the browser runtime imports the
 sniffer); readers import it when called.
@@ -127,8 +127,8 @@ def save(
 ) -> str:
     """Write ``splats`` as ``format`` (default: from the extension). Returns the format.
 
-    Values are written as they are, in ``splats.frame``; convert first with
-    :func:`splatrender.formats.frames.to_frame` when the target expects another frame.
+    Values are written as they are, in ``splats.axes``; convert first with
+    :func:`splatrender.formats.axes.to_axes` when the target expects other axes.
     """
     fmt = format or EXTENSIONS.get(_ext(str(path)))
     if fmt == "ply-pointcloud":

@@ -16,7 +16,7 @@ from . import plyheader
 from ._io import Source
 from ._util import logit, rgb_to_dc
 from .compressed_ply_layout import CHUNK, CHUNK_PROPS, COLOR_PROPS, PACKED
-from .splats import FRAME_RDF, Splats, sh_coeffs
+from .splats import AXES_RDF, Splats, sh_coeffs
 
 FORMAT = "compressed-ply"
 # SH byte -> value: 0 and 255 are the ends, others bucket centres, over [-4, 4]
@@ -85,7 +85,7 @@ def read(src: Source, **_: object) -> Splats:
     if rest is not None:
         sh[:, 1:] = rest.reshape(n, 3, k - 1).transpose(0, 2, 1)
     return Splats(
-        means, scales, quats, logit(col[:, 3]), sh, frame=FRAME_RDF, format=FORMAT, quirks=quirks
+        means, scales, quats, logit(col[:, 3]), sh, axes=AXES_RDF, format=FORMAT, quirks=quirks
     )
 
 

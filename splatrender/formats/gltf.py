@@ -26,7 +26,7 @@ from .gltf_container import (
     parse_glb,
     parse_json,
 )
-from .splats import FRAME_RUB, Splats, sh_coeffs
+from .splats import AXES_RUB, Splats, sh_coeffs
 
 FORMAT = "gltf"
 
@@ -60,7 +60,7 @@ def read(src: Source, **_: object) -> Splats:
         from .sog import concat
 
         out = concat(parts)
-    out.format, out.quirks, out.frame = fmt, quirks + out.quirks, FRAME_RUB
+    out.format, out.quirks, out.axes = fmt, quirks + out.quirks, AXES_RUB
     return out
 
 
@@ -130,4 +130,4 @@ def _primitive(src, doc, buffers, attrs: dict, quirks: list[str]) -> Splats:
         for c in range(2 * d + 1):
             sh[:, j] = sized(get(f"SH_DEGREE_{d}_COEF_{c}", 3), "SH coefficient")
             j += 1
-    return Splats(pos, scales, quats, logit(alpha), sh, frame=FRAME_RUB, format=FORMAT)
+    return Splats(pos, scales, quats, logit(alpha), sh, axes=AXES_RUB, format=FORMAT)

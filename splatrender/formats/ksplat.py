@@ -18,7 +18,7 @@ from ..errors import FormatError
 from . import ksplat_header
 from ._io import Source
 from ._util import logit, rgb_to_dc
-from .splats import FRAME_RDF, Splats, sh_coeffs
+from .splats import AXES_RDF, Splats, sh_coeffs
 
 FORMAT = "ksplat"
 
@@ -84,7 +84,7 @@ def read(src: Source, **_: object) -> Splats:
     col = rgba.astype(np.float32) / 255.0
     sh[:, 0] = rgb_to_dc(col[:, :3])
     return Splats(
-        means, scales, quats, logit(col[:, 3]), sh, frame=FRAME_RDF, format=FORMAT, quirks=[]
+        means, scales, quats, logit(col[:, 3]), sh, axes=AXES_RDF, format=FORMAT, quirks=[]
     )
 
 

@@ -16,7 +16,7 @@ from ..errors import FormatError
 from . import plyheader
 from ._io import Source
 from ._util import logit, rgb_to_dc
-from .splats import FRAME_RDF, Splats, sh_coeffs
+from .splats import AXES_RDF, Splats, sh_coeffs
 
 FORMAT = "ply"
 FORMAT_POINTS = "ply-pointcloud"
@@ -136,7 +136,7 @@ def _gaussians(
         low = c.lower().strip()
         if low in ("antialiased 1", "splatrendermode: mip"):
             quirks.append("trained with antialiasing (mip) per the header comment")
-    return Splats(means, scales, quats, opac, sh, frame=FRAME_RDF, format=FORMAT, quirks=quirks)
+    return Splats(means, scales, quats, opac, sh, axes=AXES_RDF, format=FORMAT, quirks=quirks)
 
 
 def _opacity(src: Source, opac: np.ndarray, mode: str, quirks: list[str]) -> np.ndarray:
@@ -217,7 +217,7 @@ def _points(src: Source, arr: np.ndarray, names: set[str]) -> Splats:
     sh = rgb_to_dc(_rgb(arr, names))[:, None, :]
     quirks = ["point cloud: isotropic splats, radius half the nearest-neighbour spacing"]
     return Splats(
-        means, scales, quats, logit(alpha), sh, frame=FRAME_RDF, format=FORMAT_POINTS, quirks=quirks
+        means, scales, quats, logit(alpha), sh, axes=AXES_RDF, format=FORMAT_POINTS, quirks=quirks
     )
 
 

@@ -14,8 +14,8 @@ Layout (one texel per splat, row-major, textures at least ``count`` texels):
   codebook.
 
 Frame: splat-transform writes the columns of its input unchanged, so a SOG made
-from an INRIA PLY is in the PLY's frame; the file does not say. We record "RDF"
-(what splat-transform and PlayCanvas assume when reading it) - see ``FRAME``.
+from an INRIA PLY is in the PLY's axes; the file does not say. We record "RDF"
+(what splat-transform and PlayCanvas assume when reading it) - see ``AXES``.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from .sog_container import (
     splat_count,
     zip_member_reader,
 )
-from .splats import FRAME_RDF, Splats, sh_coeffs, sh_degree_for
+from .splats import AXES_RDF, Splats, sh_coeffs, sh_degree_for
 
 FORMAT = "sog"
-FRAME = FRAME_RDF
+AXES = AXES_RDF
 # Component slots (in w,x,y,z) of the three stored values, by dropped component.
 QUAT_SLOTS = ((1, 2, 3), (0, 2, 3), (0, 1, 3), (0, 1, 2))
 SLOTS = np.array(QUAT_SLOTS)
@@ -111,7 +111,7 @@ def concat(parts: list[Splats]) -> Splats:
         np.concatenate([p.quats for p in parts]),
         np.concatenate([p.opacities for p in parts]),
         np.concatenate([p.sh for p in parts]),
-        frame=parts[0].frame,
+        axes=parts[0].axes,
         format=parts[0].format,
         quirks=[],
     )
@@ -203,7 +203,7 @@ def decode(src: Source, meta: dict, open_file) -> Splats:
     sh[:, 0] = dc
     if degree:
         sh[:, 1:] = _shn(src, meta, count, k - 1, open_file, max_px)
-    return Splats(means, scales, quats, opac, sh, frame=FRAME, format=FORMAT, quirks=[])
+    return Splats(means, scales, quats, opac, sh, axes=AXES, format=FORMAT, quirks=[])
 
 
 def unpack_quats(q: np.ndarray) -> np.ndarray:

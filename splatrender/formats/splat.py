@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import FormatError
 from ._io import MAX_SPLATS, Source
 from ._util import dc_to_rgb, logit, normalize_quats, rgb_to_dc, sigmoid
-from .splats import FRAME_RDF, Splats
+from .splats import AXES_RDF, Splats
 
 FORMAT = "splat"
 RECORD = np.dtype([("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)])
@@ -41,7 +41,7 @@ def read(src: Source, **_: object) -> Splats:
         quats,
         logit(rgba[:, 3]),
         sh,
-        frame=FRAME_RDF,
+        axes=AXES_RDF,
         format=FORMAT,
         quirks=quirks,
     )

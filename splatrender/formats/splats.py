@@ -2,8 +2,8 @@
 
 Values are stored as the 3DGS training code stores them (the "raw" parameters):
 log scales, opacity logits, unnormalised w,x,y,z quaternions, SH coefficients with
-the DC term first. The coordinate frame of the source is kept as it is and recorded
-in ``frame``; the renderer's camera works in that same frame.
+the DC term first. The axis convention of the source is kept as it is and recorded
+in ``axes``; the renderer's camera works in those same axes.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 # Axis conventions: which way +x, +y, +z point.
-FRAME_RDF = "RDF"  # right, down, forward: INRIA/COLMAP PLY, .splat, .ksplat
-FRAME_RUB = "RUB"  # right, up, back: SPZ, SOG, glTF (three.js)
-FRAMES = (FRAME_RDF, FRAME_RUB)
+AXES_RDF = "RDF"  # right, down, forward: INRIA/COLMAP PLY, .splat, .ksplat
+AXES_RUB = "RUB"  # right, up, back: SPZ, SOG, glTF (three.js)
+AXES_NAMES = (AXES_RDF, AXES_RUB)
 
 SH_C0 = 0.28209479177387814
 
@@ -46,7 +46,7 @@ class Splats:
     quats: np.ndarray
     opacities: np.ndarray
     sh: np.ndarray
-    frame: str = FRAME_RDF
+    axes: str = AXES_RDF
     source: str = ""
     format: str = ""
     quirks: list[str] = field(default_factory=list)
@@ -61,8 +61,8 @@ class Splats:
             raise ValueError(f"sh must be (N,K,3), got {self.sh.shape}")
         sh_degree_for(self.sh.shape[1])
         self.sh = np.ascontiguousarray(self.sh, dtype=np.float32)
-        if self.frame not in FRAMES:
-            raise ValueError(f"unknown frame {self.frame!r}; expected one of {FRAMES}")
+        if self.axes not in AXES_NAMES:
+            raise ValueError(f"unknown axes {self.axes!r}; expected one of {AXES_NAMES}")
 
     def __len__(self) -> int:
         return self.means.shape[0]
@@ -76,10 +76,10 @@ class Splats:
         return sh_degree_for(self.sh.shape[1])
 
     @classmethod
-    def empty(cls, sh_degree: int = 0, frame: str = FRAME_RDF) -> Splats:
+    def empty(cls, sh_degree: int = 0, axes: str = AXES_RDF) -> Splats:
         k = sh_coeffs(sh_degree)
         z = np.zeros
-        return cls(z((0, 3)), z((0, 3)), z((0, 4)), z((0,)), z((0, k, 3)), frame=frame)
+        return cls(z((0, 3)), z((0, 3)), z((0, 4)), z((0,)), z((0, k, 3)), axes=axes)
 
     def subset(self, index: np.ndarray | slice) -> Splats:
         return Splats(
@@ -88,7 +88,7 @@ class Splats:
             self.quats[index],
             self.opacities[index],
             self.sh[index],
-            frame=self.frame,
+            axes=self.axes,
             source=self.source,
             format=self.format,
             quirks=list(self.quirks),

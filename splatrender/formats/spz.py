@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import FormatError
 from ._io import LOGIT_CLAMP, Source, gunzip, output_cap, unzstd
 from ._util import normalize_quats, sigmoid
-from .splats import FRAME_RUB, Splats, sh_coeffs
+from .splats import AXES_RUB, Splats, sh_coeffs
 from .spz_header import (
     COORDS,
     EXT_COORDINATES,
@@ -84,7 +84,7 @@ def _read_gzip(src: Source, data: bytes) -> Splats:
     quirks = []
     if flags & FLAG_EXTENSIONS:
         quirks.append("SPZ extensions in a gzip stream are not read")
-    return _decode(src, version, n, degree, frac, flags, blocks, FRAME_RUB, quirks)
+    return _decode(src, version, n, degree, frac, flags, blocks, AXES_RUB, quirks)
 
 
 def _read_v4(src: Source, data: bytes) -> Splats:
@@ -99,7 +99,7 @@ def _read_v4(src: Source, data: bytes) -> Splats:
         raise FormatError(src.name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
     if toc < 32 or toc + 16 * nstreams > len(data):
         raise FormatError(src.name, f"SPZ v4 TOC offset {toc} is outside the file")
-    frame, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else (FRAME_RUB, [])
+    axes, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else (AXES_RUB, [])
     # Refuse a count the file could not hold even at zstd's best ratio.
     output_cap(src, len(data), sum(sizes))
     off = toc + 16 * nstreams
@@ -116,7 +116,7 @@ def _read_v4(src: Source, data: bytes) -> Splats:
         off += csize
     while len(blocks) < 6:
         blocks.append(b"")
-    return _decode(src, version, n, degree, frac, flags, blocks, frame, quirks)
+    return _decode(src, version, n, degree, frac, flags, blocks, axes, quirks)
 
 
 # Byte -> value tables (decoding by table lookup is one gather per attribute).
@@ -131,7 +131,7 @@ FIRST3_LUT = (_B / 127.5 - 1.0).astype(np.float32)
 SMALLEST3_SLOTS = np.array([[j for j in (3, 2, 1, 0) if j != big] for big in range(4)])
 
 
-def _decode(src, version, n, degree, frac, flags, blocks, frame, quirks) -> Splats:
+def _decode(src, version, n, degree, frac, flags, blocks, axes, quirks) -> Splats:
     pos_b, alpha_b, col_b, scale_b, rot_b, sh_b = blocks
     if version == 1:
         means = np.frombuffer(pos_b, "<f2", 3 * n).reshape(n, 3).astype(np.float32)
@@ -172,7 +172,7 @@ def _decode(src, version, n, degree, frac, flags, blocks, frame, quirks) -> Spla
         out *= np.float32(1.0 / 128.0)
     if flags & FLAG_ANTIALIASED:
         quirks.append("trained with antialiasing (SPZ flag)")
-    return Splats(means, scales, quats, opac, sh, frame=frame, format=FORMAT, quirks=quirks)
+    return Splats(means, scales, quats, opac, sh, axes=axes, format=FORMAT, quirks=quirks)
 
 
 def unpack_smallest_three(packed: np.ndarray) -> np.ndarray:
@@ -256,8 +256,8 @@ def _frac_bits(s: Splats) -> int:
 def to_bytes(s: Splats, version: int = 3, antialiased: bool = False, **_: object) -> bytes:
     """SPZ bytes (version 3: gzip, version 4: NGSP + zstd). Values are written as they are.
 
-    Version 4 records a non-RUB frame in an Adobe coordinate-system extension; version
-    3 cannot, so write RUB data there (see :func:`frames.to_frame`).
+    Version 4 records non-RUB axes in an Adobe coordinate-system extension; version
+    3 cannot, so write RUB data there (see :func:`axes.to_axes`).
     """
     if version not in (3, 4):
         raise ValueError("SPZ writer supports versions 3 and 4")
@@ -272,8 +272,8 @@ def to_bytes(s: Splats, version: int = 3, antialiased: bool = False, **_: object
     import zstandard
 
     ext = b""
-    if s.frame != FRAME_RUB:
-        code = {v: k for k, v in COORDS.items()}[s.frame]
+    if s.axes != AXES_RUB:
+        code = {v: k for k, v in COORDS.items()}[s.axes]
         ext = struct.pack("<III", EXT_COORDINATES, 4, code)
         flags |= FLAG_EXTENSIONS
     streams = [b for b in blocks if b]

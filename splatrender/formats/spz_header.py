@@ -13,7 +13,7 @@ MAGIC = 0x5053474E
 FLAG_ANTIALIASED = 0x1
 FLAG_EXTENSIONS = 0x2
 EXT_COORDINATES = 0xADBE0003
-# Adobe coordinate-system codes we can represent (frame labels of formats/splats.py)
+# Adobe coordinate-system codes we can represent (axes labels of formats/splats.py)
 COORDS = {4: "RUB", 6: "RDF"}
 SH_DIM = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
 
@@ -42,8 +42,8 @@ def parse_header(name: str, h: bytes) -> tuple[int, int, int, int, int]:
 
 
 def parse_extensions(block: bytes) -> tuple[str, list[str]]:
-    """(frame, quirks) from the v4 extension records; unknown ones are skipped by length."""
-    frame, quirks, off = "RUB", [], 0
+    """(axes, quirks) from the v4 extension records; unknown ones are skipped by length."""
+    axes, quirks, off = "RUB", [], 0
     while off + 8 <= len(block):
         etype, length = struct.unpack_from("<II", block, off)
         payload = block[off + 8 : off + 8 + length]
@@ -53,10 +53,10 @@ def parse_extensions(block: bytes) -> tuple[str, list[str]]:
         if etype == EXT_COORDINATES and length >= 4:
             code = struct.unpack_from("<I", payload)[0]
             if code in COORDS:
-                frame = COORDS[code]
+                axes = COORDS[code]
             elif code != 0:
                 quirks.append(f"SPZ coordinate system code {code} not supported; read as RUB")
         else:
             quirks.append(f"SPZ extension 0x{etype:08X} ({length} bytes) skipped")
         off += 8 + length
-    return frame, quirks
+    return axes, quirks

@@ -54,7 +54,7 @@ class ColumnSource:
 
     count: int
     sh_degree: int
-    frame: str
+    axes: str
     read: Callable[[int, int], dict[str, np.ndarray]]
     take: Callable[[np.ndarray], dict[str, np.ndarray]]
     name: str = ""
@@ -67,7 +67,7 @@ class ColumnSource:
         def take(idx: np.ndarray) -> dict[str, np.ndarray]:
             return {k: getattr(s, k)[idx] for k in COLUMNS}
 
-        return cls(len(s), s.sh_degree, s.frame, read, take, s.source)
+        return cls(len(s), s.sh_degree, s.axes, read, take, s.source)
 
     @classmethod
     def from_inria_ply(cls, path: str | os.PathLike) -> ColumnSource:
@@ -156,7 +156,7 @@ class ColumnSource:
         def take(idx: np.ndarray) -> dict[str, np.ndarray]:
             return {c: np.asarray(cols.arrays[c][idx]) for c in COLUMNS}
 
-        return cls(n, degree, sog.FRAME, cols.read, take, src.name)
+        return cls(n, degree, sog.AXES, cols.read, take, src.name)
 
 
 def _is_lod_meta(p: Path) -> bool:
@@ -411,7 +411,7 @@ def build(
             "version": FORMAT_VERSION,
             "generator": "splatrender lod build",
             "source": os.path.basename(src.name) if src.name else "",
-            "frame": src.frame,
+            "axes": src.axes,
             "sh_degree": src.sh_degree,
             "count": n0,
             "chunk_capacity": chunk,

@@ -54,7 +54,7 @@ class Hierarchy:
     nodes: dict[int, Node]
     roots: list[int]
     sh_degree: int
-    frame: str
+    axes: str
     page_size: int
     bounds_min: tuple[float, float, float]
     bounds_max: tuple[float, float, float]
@@ -132,7 +132,7 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
             nodes=nodes,
             roots=[int(r) for r in m["roots"]],
             sh_degree=int(m["sh_degree"]),
-            frame=str(m.get("frame", "RDF")),
+            axes=str(m.get("axes", m.get("frame", "RDF"))),  # "frame" before 0.2
             page_size=int(m["chunk_capacity"]),
             bounds_min=tuple(b.get("min", (0, 0, 0))),
             bounds_max=tuple(b.get("max", (0, 0, 0))),

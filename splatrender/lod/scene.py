@@ -274,8 +274,8 @@ class LodScene:
         return self.hierarchy.bounds_min, self.hierarchy.bounds_max
 
     @property
-    def frame(self) -> str:
-        return self.hierarchy.frame
+    def axes(self) -> str:
+        return self.hierarchy.axes
 
     async def close(self) -> None:
         """Stop streaming and free the pool, the decoder and the source's buffers."""

@@ -1,8 +1,8 @@
-"""Pinhole camera in the scene's own coordinate frame (pure Python, no numpy).
+"""Pinhole camera in the axis convention of the scene (pure Python, no numpy).
 
 Camera space follows OpenCV/3DGS: x right, y down, z forward. Pixel centres sit at
-+0.5. The world frame is whatever the scene file uses (``"RDF"`` or ``"RUB"``): the
-only frame-dependent choice is which way is "up" when framing or orbiting, and that
++0.5. The world axes are whatever the scene file uses (``"RDF"`` or ``"RUB"``): the
+only axes-dependent choice is which way is "up" when framing or orbiting, and that
 lives in ``default_up``.
 """
 
@@ -21,8 +21,8 @@ _UP = {"RDF": (0.0, -1.0, 0.0), "RUB": (0.0, 1.0, 0.0)}
 _BACK = {"RDF": (0.0, 0.0, -1.0), "RUB": (0.0, 0.0, 1.0)}
 
 
-def default_up(frame: str) -> Vec3:
-    return _UP.get(frame, _UP["RDF"])
+def default_up(axes: str) -> Vec3:
+    return _UP.get(axes, _UP["RDF"])
 
 
 def _sub(a: Sequence[float], b: Sequence[float]) -> Vec3:
@@ -152,7 +152,7 @@ class Camera:
         cls,
         bounds_min: Sequence[float],
         bounds_max: Sequence[float],
-        frame: str,
+        axes: str,
         *,
         width: int,
         height: int,
@@ -160,11 +160,11 @@ class Camera:
         direction: Sequence[float] | None = None,
     ) -> Camera:
         """The nearest camera that sees the whole box, from behind-and-above in the
-        scene's frame (looking at its centre)."""
+        scene's axes (looking at its centre)."""
         centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
-        up = default_up(frame)
+        up = default_up(axes)
         if direction is None:
-            back = _BACK.get(frame, _BACK["RDF"])
+            back = _BACK.get(axes, _BACK["RDF"])
             e = math.radians(20)
             direction = tuple(
                 math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up, strict=True)

@@ -12,15 +12,15 @@ from .layout import GEOM_FLOATS, sh_rest_floats
 class SceneData:
     """``count`` splats as raw float32 bytes in the layout of ``render.layout``.
 
-    ``bounds_min``/``bounds_max`` are robust (outlier-trimmed) bounds used to frame
-    the scene; ``frame`` is the source's axis convention ("RDF" or "RUB").
+    ``bounds_min``/``bounds_max`` are robust (outlier-trimmed) bounds used to axes
+    the scene; ``axes`` is the source's axis convention ("RDF" or "RUB").
     """
 
     count: int
     sh_degree: int
     geometry: Any  # bytes-like, count * GEOM_FLOATS float32
     sh_rest: Any  # bytes-like, count * sh_rest_floats(sh_degree) float32
-    frame: str = "RDF"
+    axes: str = "RDF"
     bounds_min: tuple[float, float, float] = (-1.0, -1.0, -1.0)
     bounds_max: tuple[float, float, float] = (1.0, 1.0, 1.0)
     name: str = ""

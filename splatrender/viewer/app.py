@@ -275,12 +275,12 @@ class ViewerApp:
             lo, hi = scene.bounds
             leaves = scene.hierarchy.nodes.values()
             self.info.total = sum(n.count for n in leaves if not n.children)
-            self.controls.set_scene(lo, hi, scene.frame, cameras=self.controls.cameras)
+            self.controls.set_scene(lo, hi, scene.axes, cameras=self.controls.cameras)
             count = f"LOD set, {self.info.total:,} splats at full detail"
         else:
             self.info.total = scene.count
             same = self.controls.cameras
-            self.controls.set_scene(scene.bounds_min, scene.bounds_max, scene.frame, cameras=same)
+            self.controls.set_scene(scene.bounds_min, scene.bounds_max, scene.axes, cameras=same)
             count = f"{scene.count:,} splats"
         w, h = self.canvas.get_physical_size()
         # Sized before the first frame, which then comes out whole. A window too large
@@ -476,12 +476,12 @@ async def render_png(source: str, opts: ViewerOptions, path: Path | None = None)
 
         lod = await LodScene.open(manifest, device, budget=opts.lod_budget)
         renderer.set_pool(lod.pool)
-        lo, hi, frame = *lod.bounds, lod.frame
+        lo, hi, axes = *lod.bounds, lod.axes
     else:
         scene = await asyncio.to_thread(load_scene, source, None)
         renderer.set_scene(scene)
-        lo, hi, frame = scene.bounds_min, scene.bounds_max, scene.frame
-    controls = CameraController(lo, hi, frame, cameras=load_cameras(opts.cameras))
+        lo, hi, axes = scene.bounds_min, scene.bounds_max, scene.axes
+    controls = CameraController(lo, hi, axes, cameras=load_cameras(opts.cameras))
     w, h = opts.size
     controls.handle_event({"event_type": "resize", "width": w, "height": h})
     controls.reset()

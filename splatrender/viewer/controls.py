@@ -71,13 +71,13 @@ def _clamp(v: float, lo: float, hi: float) -> float:
 
 
 class CameraController:
-    """Orbit / pan / dolly / fly camera over a scene's bounds, in the scene's own frame."""
+    """Orbit / pan / dolly / fly camera over a scene's bounds, in the scene's own axes."""
 
     def __init__(
         self,
         bounds_min: Sequence[float],
         bounds_max: Sequence[float],
-        frame: str = "RDF",
+        axes: str = "RDF",
         *,
         cameras: Sequence[dict] = (),
         fov_y_deg: float = 50.0,
@@ -88,19 +88,19 @@ class CameraController:
         self._shift = False
         self._drag: tuple[int, float, float] | None = None  # button, last x, last y
         self._exact: Camera | None = None  # a cameras.json pose (keeps its roll) until moved
-        self.set_scene(bounds_min, bounds_max, frame, cameras=cameras, fov_y_deg=fov_y_deg)
+        self.set_scene(bounds_min, bounds_max, axes, cameras=cameras, fov_y_deg=fov_y_deg)
 
     # -- scene -------------------------------------------------------------------
     def set_scene(
         self,
         bounds_min: Sequence[float],
         bounds_max: Sequence[float],
-        frame: str = "RDF",
+        axes: str = "RDF",
         *,
         cameras: Sequence[dict] = (),
         fov_y_deg: float | None = None,
     ) -> None:
-        """Adopt a new scene: its size sets the speeds, its frame (or cameras) the up axis."""
+        """Adopt a new scene: its size sets the speeds, its axes (or cameras) the up axis."""
         lo = [float(v) for v in bounds_min]
         hi = [float(v) for v in bounds_max]
         if not all(math.isfinite(v) for v in lo + hi):
@@ -108,9 +108,9 @@ class CameraController:
         self.center: Vec3 = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
         ext = [b - a for a, b in zip(lo, hi, strict=True)]
         self.radius = max(0.5 * math.sqrt(_dot(ext, ext)), 1e-6)
-        self.frame = frame
+        self.axes = axes
         self.cameras = list(cameras)
-        self.up = self._up_from_cameras() or default_up(frame)
+        self.up = self._up_from_cameras() or default_up(axes)
         # Horizontal basis: increasing yaw turns the view to the right.
         seed = (1.0, 0.0, 0.0) if abs(self.up[0]) < 0.9 else (0.0, 0.0, 1.0)
         self._h1 = _unit(_cross(_cross(self.up, seed), self.up))
@@ -181,7 +181,7 @@ class CameraController:
         self.fly = False
         if self.cameras and self.jump(0):
             return True
-        back = (0.0, 0.0, 1.0) if self.frame == "RUB" else (0.0, 0.0, -1.0)
+        back = (0.0, 0.0, 1.0) if self.axes == "RUB" else (0.0, 0.0, -1.0)
         e = math.radians(20)  # from behind and a little above, like Camera.framing
         self._set_direction(_add(_add((0.0, 0.0, 0.0), back, -math.cos(e)), self.up, -math.sin(e)))
         return self.frame_scene()

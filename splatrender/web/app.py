@@ -167,22 +167,22 @@ class ViewerApp:
     def _bounds(self) -> tuple[tuple, tuple, str] | None:
         if self.lod is not None:
             lo, hi = self.lod.bounds
-            return tuple(lo), tuple(hi), self.lod.frame
+            return tuple(lo), tuple(hi), self.lod.axes
         if self.scene is not None:
-            return self.scene.bounds_min, self.scene.bounds_max, self.scene.frame
+            return self.scene.bounds_min, self.scene.bounds_max, self.scene.axes
         return None
 
     def info(self) -> dict[str, Any]:
         if self.lod is not None:
-            lo, hi, frame = self._bounds()
-            cam = Camera.framing(lo, hi, frame, width=16, height=16)
+            lo, hi, axes = self._bounds()
+            cam = Camera.framing(lo, hi, axes, width=16, height=16)
             centre = [(a + b) / 2 for a, b in zip(lo, hi, strict=True)]
             return {
                 **self.lod_info,
                 "quirks": [],
                 "lod": True,
-                "frame": frame,
-                "up": list(default_up(frame)),
+                "axes": axes,
+                "up": list(default_up(axes)),
                 "boundsMin": list(lo),
                 "boundsMax": list(hi),
                 "target": centre,
@@ -192,7 +192,7 @@ class ViewerApp:
         s = self.scene
         if s is None:
             return {}
-        cam = Camera.framing(s.bounds_min, s.bounds_max, s.frame, width=16, height=16)
+        cam = Camera.framing(s.bounds_min, s.bounds_max, s.axes, width=16, height=16)
         centre = [(a + b) / 2 for a, b in zip(s.bounds_min, s.bounds_max, strict=True)]
         return {
             "name": s.name,
@@ -200,8 +200,8 @@ class ViewerApp:
             "shDegree": s.sh_degree,
             "format": s.format,
             "quirks": s.quirks,
-            "frame": s.frame,
-            "up": list(default_up(s.frame)),
+            "axes": s.axes,
+            "up": list(default_up(s.axes)),
             "boundsMin": list(s.bounds_min),
             "boundsMax": list(s.bounds_max),
             "target": centre,

@@ -29,7 +29,7 @@ def test_lod_selection(benchmark, scenes_dir, run):
     source = run(SogLodSource.open(str(scenes_dir / "Taebak_Streaming" / "lod-meta.json")))
     h = source.hierarchy
     views = [
-        View.of(paths.camera(h.bounds_min, h.bounds_max, h.frame, 640, 360, i, "flythrough", 8))
+        View.of(paths.camera(h.bounds_min, h.bounds_max, h.axes, 640, 360, i, "flythrough", 8))
         for i in range(8)
     ]
 

@@ -9,7 +9,7 @@ import pytest
 
 from splatrender.cli.main import main
 from splatrender.formats import load
-from splatrender.formats.frames import to_frame
+from splatrender.formats.axes import to_axes
 
 
 def test_info_text_and_json(scenes_dir, capsys):
@@ -35,26 +35,26 @@ def test_convert_spz_to_ply_turns_frame_and_back(scenes_dir, tmp_path):
     ply = tmp_path / "a.ply"
     assert main(["convert", str(src), str(ply), "-q"]) == 0
     a, b = load(src), load(ply)
-    assert b.frame == "RDF" and b.count == a.count and b.sh_degree == 3
-    np.testing.assert_allclose(b.sh, to_frame(a, "RDF").sh)
+    assert b.axes == "RDF" and b.count == a.count and b.sh_degree == 3
+    np.testing.assert_allclose(b.sh, to_axes(a, "RDF").sh)
     spz = tmp_path / "b.spz"
     assert main(["convert", str(ply), str(spz), "--sh-degree", "1", "-q"]) == 0
     c = load(spz)
-    assert c.frame == "RUB" and c.sh_degree == 1
+    assert c.axes == "RUB" and c.sh_degree == 1
     np.testing.assert_allclose(c.means, a.means, atol=1e-3)
 
 
-@pytest.mark.parametrize(("args", "fmt", "frame"), [
+@pytest.mark.parametrize(("args", "fmt", "axes"), [
     (["--format", "splat"], "splat", "RDF"),
-    (["--frame", "RUB"], "ply", "RDF"),  # the PLY reader labels everything RDF
-    (["--spz-version", "4"], "spz", "RDF"),  # v4 records the frame
+    (["--axes", "RUB"], "ply", "RDF"),  # the PLY reader labels everything RDF
+    (["--spz-version", "4"], "spz", "RDF"),  # v4 records the axes
 ])  # fmt: skip
-def test_convert_options(scenes_dir, tmp_path, args, fmt, frame):
+def test_convert_options(scenes_dir, tmp_path, args, fmt, axes):
     out = tmp_path / ("o.spz" if "--spz-version" in args else "o.ply")
     assert main(["convert", str(scenes_dir / "VictorTrumpel__model.splat"), str(out), "-q",
                  *args]) == 0  # fmt: skip
     s = load(out)
-    assert s.format == fmt and s.frame == frame and s.count == 124_495
+    assert s.format == fmt and s.axes == axes and s.count == 124_495
 
 
 def test_top_level_load(scenes_dir):

@@ -23,7 +23,7 @@ import plyfile
 import pytest
 
 from splatrender.formats import load, save
-from splatrender.formats.frames import rotate_180
+from splatrender.formats.axes import rotate_180
 from splatrender.formats.splats import SH_C0, Splats
 
 INRIA = "kacytran1122_try__point_cloud_iter7000.ply"
@@ -131,7 +131,7 @@ def test_spz(splat_transform, work, version):
     src, got = source(work), load(path)
     assert got.count == src.count and got.sh_degree == 3
     # splat-transform writes SPZ without turning PLY data into SPZ's RUB: same numbers
-    assert got.frame == "RUB"
+    assert got.axes == "RUB"
     # positions: 24-bit fixed point with 12 fractional bits -> half of 1/4096
     within("means", got.means, src.means, 0.5 / 4096 + 1e-6 * np.abs(src.means))
     # log scales: (s + 10) * 16 in a byte -> half of 1/16 (inside [-10, 5.94])
@@ -153,7 +153,7 @@ def test_spz(splat_transform, work, version):
 def test_glb(splat_transform, work):
     src = source(work)
     got = load(convert(splat_transform, work, "out.glb"))
-    assert (got.format, got.frame, got.count, got.sh_degree) == ("glb", "RUB", src.count, 3)
+    assert (got.format, got.axes, got.count, got.sh_degree) == ("glb", "RUB", src.count, 3)
     # splat-transform turns PLY data 180 degrees about z into glTF space; undo it
     back = rotate_180(got, "z")
     # float32 storage: exact, but scale and opacity pass through exp/log and sigmoid/logit

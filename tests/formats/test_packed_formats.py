@@ -52,7 +52,7 @@ def test_splat_round_trip(tmp_path):
     save(s, tmp_path / "a.splat")
     assert sniff(tmp_path / "a.splat") == "splat"
     b = load(tmp_path / "a.splat")
-    assert (b.format, b.count, b.frame) == ("splat", 100, "RDF")
+    assert (b.format, b.count, b.axes) == ("splat", 100, "RDF")
     np.testing.assert_array_equal(b.means, s.means)  # float32 stored
     np.testing.assert_allclose(b.scales, s.scales, atol=1e-5)  # linear float32, log on read
     # RGBA bytes: colour within half a step (0.5/255) of the DC colour
@@ -136,7 +136,7 @@ def test_ksplat_levels_sections_and_sh(level):
     data = ksplat_bytes([a, b], level)
     assert sniff(data) == "ksplat"
     k = load(data, name="t.ksplat")
-    assert (k.format, k.count, k.sh_degree, k.frame) == ("ksplat", 17, 2, "RDF")
+    assert (k.format, k.count, k.sh_degree, k.axes) == ("ksplat", 17, 2, "RDF")
     src = Splats(
         *(
             np.concatenate([getattr(a, f), getattr(b, f)])
@@ -338,7 +338,7 @@ def test_glb_round_trip(strided):
     data = glb(*gltf_doc(s, strided))
     assert sniff(data) == "glb"
     g = load(data, name="t.glb")
-    assert (g.format, g.count, g.sh_degree, g.frame) == ("glb", 50, 3, "RUB")
+    assert (g.format, g.count, g.sh_degree, g.axes) == ("glb", 50, 3, "RUB")
     np.testing.assert_array_equal(g.means, s.means)
     np.testing.assert_allclose(g.scales, s.scales, atol=1e-5)
     np.testing.assert_allclose(g.opacities, s.opacities, atol=1e-4)

@@ -43,7 +43,7 @@ def ply_bytes(columns: dict[str, np.ndarray], text: bool = False, byte_order: st
 def test_roundtrip_exact(degree):
     s = random_splats(257, degree, seed=degree)
     back = load(to_bytes(s), name="x.ply")
-    assert back.format == "ply" and back.frame == "RDF" and back.sh_degree == degree
+    assert back.format == "ply" and back.axes == "RDF" and back.sh_degree == degree
     for a in ("means", "scales", "quats", "opacities", "sh"):
         np.testing.assert_array_equal(getattr(back, a), getattr(s, a))
     assert back.quirks == []
@@ -128,7 +128,7 @@ def test_point_cloud_ply_becomes_isotropic_splats():
 
 def test_real_inria_file(scenes_dir):
     s = load(scenes_dir / "kacytran1122_try__point_cloud_iter7000.ply")
-    assert (s.count, s.sh_degree, s.format, s.frame) == (9080, 3, "ply", "RDF")
+    assert (s.count, s.sh_degree, s.format, s.axes) == (9080, 3, "ply", "RDF")
     assert s.source.endswith("iter7000.ply")
     arr = plyfile.PlyData.read(str(scenes_dir / "kacytran1122_try__point_cloud_iter7000.ply"))
     v = arr["vertex"].data

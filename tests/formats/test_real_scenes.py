@@ -10,7 +10,7 @@ import pytest
 from splatrender.cli.info import describe
 from splatrender.formats import load, sniff
 
-# file -> (format, count, SH degree, frame, quirk substrings expected)
+# file -> (format, count, SH degree, axes, quirk substrings expected)
 SCENES = {
     "guitar.compressed.ply": ("compressed-ply", 90_854, 0, "RDF", []),
     "biker.spz": ("spz", 152_746, 0, "RUB", ["alpha byte 255 in 198 splats"]),
@@ -31,11 +31,11 @@ SCENES = {
 
 @pytest.mark.parametrize("name", sorted(SCENES))
 def test_real_scene_loads(scenes_dir, name):
-    fmt, count, degree, frame, quirks = SCENES[name]
+    fmt, count, degree, axes, quirks = SCENES[name]
     path = scenes_dir / name
     assert sniff(path) == fmt
     s = load(path)
-    assert (s.format, s.count, s.sh_degree, s.frame) == (fmt, count, degree, frame)
+    assert (s.format, s.count, s.sh_degree, s.axes) == (fmt, count, degree, axes)
     assert s.source == str(path)
     for q in quirks:
         assert any(q in have for have in s.quirks), (q, s.quirks)
@@ -82,7 +82,7 @@ def test_lod_meta_loads_a_whole_level(scenes_dir):
 def test_info_describes_quirks(scenes_dir):
     d = describe(str(scenes_dir / "biker.spz"))
     assert d["format"] == "spz" and d["version"] == "4" and d["count"] == 152_746
-    assert d["frame"] == "RUB" and d["sh_degree"] == 0
+    assert d["axes"] == "RUB" and d["sh_degree"] == 0
     assert any("255" in q for q in d["quirks"])
     json.dumps(d)
 

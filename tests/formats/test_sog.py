@@ -59,7 +59,7 @@ def scalar_decode(folder, meta, i):
 
 def test_playbot_level(playbot):
     s = load(playbot)
-    assert (s.count, s.sh_degree, s.format, s.frame) == (125_000, 2, "sog", "RDF")
+    assert (s.count, s.sh_degree, s.format, s.axes) == (125_000, 2, "sog", "RDF")
     assert sniff(playbot / "meta.json") == "sog"
     meta = json.loads((playbot / "meta.json").read_text())
     np.testing.assert_allclose(np.linalg.norm(s.quats, axis=1), 1, atol=1e-5)
@@ -71,7 +71,7 @@ def test_playbot_level(playbot):
         np.testing.assert_allclose(s.sh[i, 0], dc, rtol=1e-6)
         np.testing.assert_allclose(s.alphas()[i], np.clip(alpha, 1e-6, 1 - 1e-6), atol=1e-5)
         np.testing.assert_allclose(s.sh[i, 1:], rest, rtol=1e-6)
-    # the robot stands on y ~ 0 with its body toward -y: the PLY's right-down-forward frame
+    # the robot stands on y ~ 0 with its body toward -y: the PLY's right-down-forward axes
     lo, hi = s.bounds()
     assert hi[1] < 0.1 < -lo[1]
 

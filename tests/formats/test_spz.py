@@ -30,7 +30,7 @@ def scene(n=300, degree=3, seed=0) -> Splats:
         rng.uniform(-5, 5, n),
         rng.uniform(-0.9, 0.9, (n, sh_coeffs(degree), 3))
         * np.r_[3.0, [1.0] * 15][: sh_coeffs(degree), None],
-        frame="RUB",
+        axes="RUB",
     )
 
 
@@ -46,7 +46,7 @@ def test_round_trip_within_quantisation(version):
     s = scene()
     back = load(to_bytes(s, version=version), name="t.spz")
     assert back.format == "spz" and back.count == s.count and back.sh_degree == 3
-    assert back.frame == "RUB"
+    assert back.axes == "RUB"
     # positions: 24-bit fixed point with 2^-frac steps; |x| < 64 keeps frac = 12 -> 1/8192
     np.testing.assert_allclose(back.means, s.means, atol=0.5 / 4096 + 1e-6)
     np.testing.assert_allclose(back.scales, s.scales, atol=0.5 / 16 + 1e-6)  # (s+10)*16 bytes
@@ -62,16 +62,16 @@ def test_round_trip_within_quantisation(version):
 
 def test_v4_records_rdf_frame_in_extension_and_skips_unknown_ones():
     s = scene(50, 0)
-    s.frame = "RDF"
+    s.axes = "RDF"
     data = to_bytes(s, version=4)
-    assert load(data).frame == "RDF"
+    assert load(data).axes == "RDF"
     # insert an unknown extension before the coordinate one; shift the TOC offset
     toc = struct.unpack_from("<I", data, 16)[0]
     unknown = struct.pack("<II", 0x12340001, 5) + b"hello"
     patched = bytearray(data[:32] + unknown + data[32:])
     struct.pack_into("<I", patched, 16, toc + len(unknown))
     back = load(bytes(patched))
-    assert back.frame == "RDF" and any("0x12340001" in q for q in back.quirks)
+    assert back.axes == "RDF" and any("0x12340001" in q for q in back.quirks)
     np.testing.assert_array_equal(back.means, load(data).means)
 
 

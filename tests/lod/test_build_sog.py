@@ -29,7 +29,7 @@ def test_source_is_the_full_detail_level(scenes_dir, tmp_path):
     src = open_source(meta.parent, tmp_path)  # a folder holding lod-meta.json works too
     full = load(str(meta), lod=0)
     assert src.count == len(full) == 500_000
-    assert src.frame == full.frame and src.sh_degree == full.sh_degree
+    assert src.axes == full.axes and src.sh_degree == full.sh_degree
     got = src.read(0, src.count)
     want = {k: getattr(full, k) for k in ("means", "scales", "opacities", "sh")}
     assert np.array_equal(_rows(got), _rows(want))

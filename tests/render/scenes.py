@@ -15,7 +15,7 @@ def random_splats(
     *,
     extent: float = 1.0,
     log_scale: tuple[float, float] = (-4.5, -2.0),
-    frame: str = "RDF",
+    axes: str = "RDF",
 ) -> Splats:
     k = (sh_degree + 1) ** 2
     sh = rng.normal(0.0, 0.25, (n, k, 3))
@@ -26,7 +26,7 @@ def random_splats(
         quats=rng.normal(size=(n, 4)),
         opacities=rng.normal(0.0, 2.0, n),
         sh=sh,
-        frame=frame,
+        axes=axes,
     )
 
 

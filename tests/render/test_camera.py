@@ -60,10 +60,10 @@ def test_bad_cameras_json(tmp_path, bad):
         camera_from_file(f, 0)
 
 
-@pytest.mark.parametrize("frame", ["RDF", "RUB"])
-def test_framing_sees_the_whole_box(frame):
+@pytest.mark.parametrize("axes", ["RDF", "RUB"])
+def test_framing_sees_the_whole_box(axes):
     lo, hi = np.array([-1.0, -2.0, 0.5]), np.array([3.0, 1.0, 2.5])
-    cam = Camera.framing(lo, hi, frame, width=160, height=90)
+    cam = Camera.framing(lo, hi, axes, width=160, height=90)
     xs, ys, zs = np.meshgrid(*zip(lo, hi, strict=True))
     corners = np.stack([xs.ravel(), ys.ravel(), zs.ravel(), np.ones(8)], axis=1)
     pc = corners @ rot(cam).T

@@ -1,4 +1,4 @@
-"""Every real scene beside the project loads and renders a sensible frame."""
+"""Every real scene beside the project loads and renders a sensible axes."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_real_scene_renders_a_framed_image(renderer, run, scenes_dir, name):
         pytest.fail(f"{path} missing from the shared scenes")
     scene = to_scene_data(load(path))
     renderer.set_scene(scene)
-    cam = Camera.framing(scene.bounds_min, scene.bounds_max, scene.frame, width=64, height=48)
+    cam = Camera.framing(scene.bounds_min, scene.bounds_max, scene.axes, width=64, height=48)
     stats = run(renderer.render(cam, (0.0, 0.0, 0.0)))
     img = np.frombuffer(run(renderer.read_rgba8()), np.uint8).reshape(48, 64, 4)[..., :3]
     lit = img.max(axis=2) > 10

@@ -20,8 +20,8 @@ def project(cam: Camera, p) -> tuple[float, float, float]:
     return cam.fx * x / z + cam.cx, cam.fy * y / z + cam.cy, z
 
 
-def ctl(frame="RDF", lo=(-1, -1, -1), hi=(1, 1, 1), **kw) -> CameraController:
-    c = CameraController(lo, hi, frame, **kw)
+def ctl(axes="RDF", lo=(-1, -1, -1), hi=(1, 1, 1), **kw) -> CameraController:
+    c = CameraController(lo, hi, axes, **kw)
     c.handle_event({"event_type": "resize", "width": W, "height": H, "pixel_ratio": 1})
     c.frame_scene()
     return c
@@ -50,9 +50,9 @@ def dist(a, b) -> float:
     return math.dist(a, b)
 
 
-@pytest.mark.parametrize("frame, up", [("RDF", (0, -1, 0)), ("RUB", (0, 1, 0))])
-def test_up_vector_follows_the_scene_frame(frame, up):
-    c = ctl(frame)
+@pytest.mark.parametrize("axes, up", [("RDF", (0, -1, 0)), ("RUB", (0, 1, 0))])
+def test_up_vector_follows_the_scene_frame(axes, up):
+    c = ctl(axes)
     cam = c.camera(W, H)
     down = cam.rotation()[1]
     assert sum(d * u for d, u in zip(down, up, strict=True)) < -0.9  # image "down" is world "down"

@@ -24,7 +24,7 @@ class Decoded:
     plan: Plan
     count: int
     sh_degree: int
-    frame: str
+    axes: str
     bounds: tuple[Vec3, Vec3]
     format: str
     quirks: list[str] = field(default_factory=list)

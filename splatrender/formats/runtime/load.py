@@ -114,4 +114,4 @@ async def load_to_pool(
         filler.destroy()
         raise
     lo, hi = dec.bounds
-    return GpuScene(pool, dec.count, degree, dec.frame, lo, hi, name, dec.format, quirks)
+    return GpuScene(pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks)

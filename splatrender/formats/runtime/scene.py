@@ -21,7 +21,7 @@ class GpuScene:
     pool: SplatPool
     count: int
     sh_degree: int
-    frame: str
+    axes: str
     bounds_min: Vec3
     bounds_max: Vec3
     name: str

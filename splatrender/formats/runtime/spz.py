@@ -1,7 +1,7 @@
 """Niantic SPZ (v1-v4) for the runtime path: gzip/zstd on the CPU, decode_spz.wgsl after.
 
 v1-3: one gzip stream (header checked before the body is inflated); v4: plain header,
-extension records (the Adobe coordinate-system record sets the frame, others are
+extension records (the Adobe coordinate-system record sets the axes, others are
 skipped by length), a table of contents and one zstd stream per attribute, through
 ``codecs.zstd_decompress``. Twin: formats/spz.py.
 """
@@ -47,7 +47,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
         for s in sizes:
             blocks.append(raw[off : off + s])
             off += s
-        frame, quirks = "RUB", []
+        axes, quirks = "RUB", []
         if flags & FLAG_EXTENSIONS:
             quirks.append("SPZ extensions in a gzip stream are not read")
     else:
@@ -66,7 +66,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             raise FormatError(name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
         if toc < 32 or toc + 16 * nstreams > len(data):
             raise FormatError(name, f"SPZ v4 TOC offset {toc} is outside the file")
-        frame, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
+        axes, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
         output_cap(Source(b"", name), len(data), sum(sizes))
         off = toc + 16 * nstreams
         blocks = []
@@ -119,4 +119,4 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             return tuple(out)
 
     bounds = sampled_bounds(n, position, lambda i: alpha_b[i] / 255)
-    return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), frame, bounds, "spz", quirks)
+    return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), axes, bounds, "spz", quirks)

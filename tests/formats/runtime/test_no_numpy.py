@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
         rec = struct.pack("<6f8B", 0.5, -1.0, 2.0, 0.1, 0.2, 0.3, 200, 100, 50, 255,
                           200, 128, 128, 128)
         scene = await rt.load_to_pool(device, rec * 300, name="tiny.splat")
-        assert scene.count == 300 and scene.frame == "RDF", scene
+        assert scene.count == 300 and scene.axes == "RDF", scene
         geom = await device.read_buffer(scene.pool.page_buffers(0)[0], 0, 64)
         assert struct.unpack_from("<3f", geom) == (0.5, -1.0, 2.0)
         print("ok", "numpy" in sys.modules and sys.modules["numpy"] is None)

@@ -26,7 +26,7 @@ def test_real_scene_matches_numpy_twin(device, run, scenes_dir, kind, rel):
         splats, kept, ref_g, ref_r, sd = numpy_twin(twin_path(path), rel)
         assert scene.count == len(splats)
         assert scene.sh_degree == splats.sh_degree
-        assert scene.frame == splats.frame
+        assert scene.axes == splats.axes
         assert scene.pool.active == list(range(scene.pool.num_pages))
         assert sum(scene.pool.counts) == scene.count
         geom, sh = read_pool(run, scene)

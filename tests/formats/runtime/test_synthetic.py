@@ -14,7 +14,8 @@ import warnings
 import numpy as np
 import pytest
 
-from splatrender.formats import frames, ply, splat, spz
+from splatrender.formats import ply, splat, spz
+from splatrender.formats.axes import to_axes
 from splatrender.formats.runtime import load_to_pool
 from splatrender.formats.splats import Splats
 from tests.formats.runtime.twins import compare, numpy_twin, read_pool
@@ -22,14 +23,14 @@ from tests.formats.runtime.twins import compare, numpy_twin, read_pool
 pytestmark = pytest.mark.gpu
 
 
-def random_splats(n: int, degree: int, seed: int = 0, frame: str = "RDF") -> Splats:
+def random_splats(n: int, degree: int, seed: int = 0, axes: str = "RDF") -> Splats:
     rng = np.random.default_rng(seed)
     k = (degree + 1) ** 2
     sh = rng.normal(0, 0.3, (n, k, 3))
     sh[:, 0] = rng.normal(0, 1, (n, 3))
     return Splats(
         rng.normal(0, 2, (n, 3)), rng.uniform(-6, -1, (n, 3)), rng.normal(size=(n, 4)),
-        rng.normal(0, 3, n), sh, frame=frame,
+        rng.normal(0, 3, n), sh, axes=axes,
     )  # fmt: skip
 
 
@@ -38,7 +39,7 @@ def check(device, run, data, name, *, sh_degree=None, **kw):
     try:
         opts = {"opacity": kw["opacity"]} if "opacity" in kw else {}
         s, kept, g, r, _ = numpy_twin(data, name, sh_degree, **opts)
-        assert (scene.count, scene.frame) == (len(s), s.frame)
+        assert (scene.count, scene.axes) == (len(s), s.axes)
         assert scene.sh_degree == (
             s.sh_degree if sh_degree is None else min(sh_degree, s.sh_degree)
         )
@@ -116,10 +117,10 @@ def test_splat_our_writer(device, run):
     check(device, run, splat.to_bytes(random_splats(1000, 0, 2)), "w.splat", chunk_splats=256)
 
 
-@pytest.mark.parametrize(("version", "degree", "frame"), [(3, 0, "RUB"), (3, 3, "RUB"),
+@pytest.mark.parametrize(("version", "degree", "axes"), [(3, 0, "RUB"), (3, 3, "RUB"),
                          (4, 2, "RUB"), (4, 1, "RDF")])  # fmt: skip
-def test_spz_our_writer(device, run, version, degree, frame):
-    s = frames.to_frame(random_splats(900, degree, version + degree), frame)
+def test_spz_our_writer(device, run, version, degree, axes):
+    s = to_axes(random_splats(900, degree, version + degree), axes)
     check(device, run, spz.to_bytes(s, version=version), "w.spz", page_size=512)
 
 

@@ -19,7 +19,7 @@ W, H = 96, 64
 def test_gpu_decoded_scene_renders_like_numpy_scene(device, run, scenes_dir, rel):
     path = scenes_dir / rel
     _, _, _, _, sd = numpy_twin(twin_path(path), rel)
-    cam = Camera.framing(sd.bounds_min, sd.bounds_max, sd.frame, width=W, height=H)
+    cam = Camera.framing(sd.bounds_min, sd.bounds_max, sd.axes, width=W, height=H)
     ref = run(Renderer.create(device))
     ref.set_scene(sd)
     run(ref.render(cam))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from splatrender.formats.frames import SH_SIGNS_X180, to_frame
+from splatrender.formats.axes import SH_SIGNS_X180, to_axes
 from splatrender.formats.splats import Splats
 
 R = np.diag([1.0, -1.0, -1.0])
@@ -71,7 +71,7 @@ def splats():
         rng.normal(size=(n, 4)),
         rng.normal(size=n),
         rng.normal(size=(n, 16, 3)),
-        frame="RDF",
+        axes="RDF",
     )
 
 
@@ -83,8 +83,8 @@ def test_sign_table_matches_parity_of_basis():
 
 
 def test_rdf_to_rub_rotates_everything(splats):
-    rub = to_frame(splats, "RUB")
-    assert rub.frame == "RUB"
+    rub = to_axes(splats, "RUB")
+    assert rub.axes == "RUB"
     np.testing.assert_allclose(rub.means, splats.means @ R.T, rtol=1e-6)
     np.testing.assert_allclose(covariances(rub), R @ covariances(splats) @ R.T, atol=1e-9)
     # colour seen from direction d in RUB equals colour from R^T d in RDF
@@ -96,9 +96,9 @@ def test_rdf_to_rub_rotates_everything(splats):
 
 
 def test_round_trip_and_identity(splats):
-    assert to_frame(splats, "RDF") is splats
-    back = to_frame(to_frame(splats, "RUB"), "RDF")
+    assert to_axes(splats, "RDF") is splats
+    back = to_axes(to_axes(splats, "RUB"), "RDF")
     for a in ("means", "scales", "quats", "opacities", "sh"):
         np.testing.assert_array_equal(getattr(back, a), getattr(splats, a))
     with pytest.raises(ValueError):
-        to_frame(splats, "LUF")
+        to_axes(splats, "LUF")
