@@ -9,7 +9,7 @@ splat-transform when installed), times from the file's bytes in memory to a fill
 active splat pool with the GPU work finished:
 
 - gpu:   ``formats.runtime.load_to_pool`` (CPU: headers + gzip/zstd/WebP; WGSL decode)
-- numpy: ``formats.load`` + ``gpu_pack.to_scene_data`` + ``SplatPool.for_scene`` upload
+- numpy: ``formats.load`` + ``reference.pool.to_scene_data`` + ``SplatPool.for_scene`` upload
 
 Median of N runs after one warm-up (shader compilation excluded). Reading the file
 from disk is excluded from both. On lavapipe the "GPU" is the CPU, so the WGSL part is
@@ -56,7 +56,7 @@ async def time_gpu(device, source, name: str, runs: int) -> tuple[float, int, st
 
 async def time_numpy(device, path: Path, runs: int) -> float:
     from splatrender.formats import load
-    from splatrender.formats.gpu_pack import to_scene_data
+    from splatrender.reference.pool import to_scene_data
     from splatrender.render.pool import SplatPool
 
     data = None if path.name == "meta.json" else path.read_bytes()

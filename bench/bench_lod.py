@@ -353,8 +353,8 @@ async def plain_refs(device, args, path) -> dict:
     import numpy as np
 
     from splatrender.formats import load
-    from splatrender.formats.gpu_pack import to_scene_data
     from splatrender.reference.metrics import psnr
+    from splatrender.reference.pool import to_scene_data
     from splatrender.render.renderer import Renderer
 
     full = load(str(TAEBAK / "lod-meta.json"), lod=0)

@@ -83,7 +83,7 @@ def build_viewer() -> Path | None:
 def scene_views(scene: Path, width: int, height: int, count: int) -> tuple[dict, list[dict]]:
     """Scene facts and ``count`` orbit views (eye, target, up, fov, near) in its own axes."""
     from splatrender.formats import load
-    from splatrender.formats.gpu_pack import to_scene_data
+    from splatrender.reference.pool import to_scene_data
     from splatrender.render.camera import Camera
 
     data = to_scene_data(load(str(scene)), name=scene.name)

@@ -200,7 +200,7 @@ async def _open(location: str, renderer, budget: int | None):
     from ..cli._scene import OpenScene, open_scene
 
     if location.startswith(PROCEDURAL):
-        from ..formats.gpu_pack import to_scene_data
+        from ..reference.pool import to_scene_data
         from .procedural import surface_scene
 
         try:

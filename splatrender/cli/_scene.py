@@ -64,7 +64,7 @@ async def open_scene(
             lod=lod,
         )
     from ..formats import load
-    from ..formats.gpu_pack import to_scene_data
+    from ..reference.pool import to_scene_data
 
     splats = load(location)
     data = to_scene_data(splats, name=Path(location.rstrip("/")).name)

@@ -111,8 +111,8 @@ async def render_file(args: argparse.Namespace) -> Path:
 def _check(splats, camera, args, rgba: bytes, tile: int) -> None:
     import numpy as np
 
-    from ..formats.gpu_pack import sanitize
     from ..reference.metrics import fraction_off, psnr
+    from ..reference.pool import sanitize
     from ..reference.render import render
 
     ref = render(sanitize(splats)[0], camera, args.mode, args.background, tile)

@@ -25,7 +25,6 @@ from .base import (
     Limits,
     Pipeline,
 )
-from .shaders import load_shader
 
 __all__ = [
     "COPY_DST",
@@ -45,7 +44,6 @@ __all__ = [
     "Limits",
     "Pipeline",
     "in_browser",
-    "load_shader",
     "request_device",
 ]
 

@@ -85,9 +85,12 @@ class Binding:
 
 @dataclass
 class Pipeline:
+    """A compute pipeline and the binding names of its source (``{group: {name: n}}``)."""
+
     handle: Any
     label: str = ""
     entry: str = "main"
+    bindings: dict[int, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -166,12 +169,12 @@ class Device(abc.ABC):
         self,
         pipeline: Pipeline,
         index: int,
-        bindings: Sequence[Buffer | Binding] | Mapping[int, Buffer | Binding],
+        bindings: Mapping[str, Buffer | Binding],
         label: str = "",
     ) -> BindGroup:
-        """Bind buffers to ``@group(index)``: a sequence binds ``@binding(i)`` in order;
-        a mapping binds only the numbers given (an entry point's automatic layout holds
-        only the bindings it uses)."""
+        """Bind buffers to ``@group(index)`` by the variable names the WGSL declares
+        (an entry point's automatic layout holds only the bindings it uses, so give
+        exactly those)."""
 
     # -- work ------------------------------------------------------------------
     @abc.abstractmethod
@@ -211,8 +214,18 @@ class Device(abc.ABC):
 
 
 def binding_items(
-    bindings: Sequence[Buffer | Binding] | Mapping[int, Buffer | Binding],
+    pipeline: Pipeline, index: int, bindings: Mapping[str, Buffer | Binding]
 ) -> list[tuple[int, Binding]]:
-    """Normalise ``bind_group`` arguments to (binding number, Binding) pairs."""
-    items = bindings.items() if isinstance(bindings, Mapping) else enumerate(bindings)
-    return [(i, b if isinstance(b, Binding) else Binding(b)) for i, b in items]
+    """``bind_group`` arguments as (binding number, Binding) pairs, numbers looked up by
+    name in the pipeline's source."""
+    numbers = pipeline.bindings.get(index, {})
+    out = []
+    for name, b in bindings.items():
+        if name not in numbers:
+            known = ", ".join(sorted(numbers)) or "none"
+            raise GPUError(
+                f"{pipeline.label or pipeline.entry}: no binding {name!r} in group {index} "
+                f"(has: {known})"
+            )
+        out.append((numbers[name], b if isinstance(b, Binding) else Binding(b)))
+    return out

@@ -19,6 +19,7 @@ from typing import Any
 import js  # type: ignore[import-not-found]  # Pyodide only
 from pyodide.ffi import create_proxy, jsnull, to_js  # type: ignore[import-not-found]
 
+from ..shaders import binding_table
 from .base import (
     AdapterInfo,
     BindGroup,
@@ -234,7 +235,7 @@ class BrowserDevice(Device):
         }
         h = dev.createComputePipeline(js_obj(desc))
         self._checks.append((label or entry, dev.popErrorScope()))
-        p = Pipeline(h, label, entry)
+        p = Pipeline(h, label, entry, binding_table(source))
         self._pipelines[key] = p
         return p
 
@@ -249,7 +250,7 @@ class BrowserDevice(Device):
     def bind_group(self, pipeline, index, bindings, label=""):
         entries = []
         bufs = []
-        for i, b in binding_items(bindings):
+        for i, b in binding_items(pipeline, index, bindings):
             size = b.size if b.size is not None else b.buffer.size - b.offset
             res = {"buffer": b.buffer.handle, "offset": b.offset, "size": size}
             entries.append({"binding": i, "resource": res})

@@ -12,9 +12,9 @@ from typing import Any
 
 import js  # type: ignore[import-not-found]  # Pyodide only
 
+from ..shaders import load_shader
 from .base import Buffer, Encoder
 from .browser import BrowserDevice, js_obj
-from .shaders import load_shader
 
 
 class CanvasPresenter:

@@ -8,6 +8,7 @@ from typing import Any
 
 import wgpu
 
+from ..shaders import binding_table
 from .base import (
     AdapterInfo,
     BindGroup,
@@ -136,6 +137,7 @@ class NativeDevice(Device):
 
     @classmethod
     async def create(cls, power_preference: str = "high-performance", adapter: str | None = None):
+        _quiet_lavapipe()
         chosen = None
         if adapter:
             for a in wgpu.gpu.enumerate_adapters_sync():
@@ -203,7 +205,7 @@ class NativeDevice(Device):
             )
         except Exception as e:  # wgpu raises GPUValidationError with naga's message
             raise GPUError(f"shader {label or entry!r} rejected: {e}") from e
-        p = Pipeline(h, label, entry)
+        p = Pipeline(h, label, entry, binding_table(source))
         self._pipelines[key] = p
         return p
 
@@ -216,7 +218,7 @@ class NativeDevice(Device):
     def bind_group(self, pipeline, index, bindings, label=""):
         entries = []
         bufs = []
-        for i, b in binding_items(bindings):
+        for i, b in binding_items(pipeline, index, bindings):
             res: dict[str, Any] = {"buffer": b.buffer.handle, "offset": b.offset}
             res["size"] = b.size if b.size is not None else b.buffer.size - b.offset
             entries.append({"binding": i, "resource": res})
@@ -288,18 +290,18 @@ class NativeDevice(Device):
         return out
 
 
-def _runtime_dir() -> str:
+def _quiet_lavapipe() -> None:
+    """lavapipe prints an error on every adapter query when XDG_RUNTIME_DIR is unset:
+    point it at a private folder before the first query (not at import)."""
+    if os.environ.get("XDG_RUNTIME_DIR") or not hasattr(os, "getuid"):
+        return
     path = os.path.join("/tmp", f"splatrender-xdg-{os.getuid()}")
     os.makedirs(path, mode=0o700, exist_ok=True)
-    return path
-
-
-# lavapipe prints an error on every adapter query when XDG_RUNTIME_DIR is unset.
-if not os.environ.get("XDG_RUNTIME_DIR"):
-    os.environ["XDG_RUNTIME_DIR"] = _runtime_dir()
+    os.environ["XDG_RUNTIME_DIR"] = path
 
 
 async def enumerate_adapters() -> list[AdapterInfo]:
+    _quiet_lavapipe()
     out = []
     seen = set()
     for a in wgpu.gpu.enumerate_adapters_sync():

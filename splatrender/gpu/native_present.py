@@ -16,9 +16,9 @@ from typing import Any
 
 import wgpu
 
+from ..shaders import load_shader
 from .base import Buffer, Encoder
 from .native import NativeDevice
-from .shaders import load_shader
 
 _PARAMS_SIZE = 16
 

@@ -35,10 +35,11 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import FormatError
+from ..shaders.layout import CHUNK_HEADER
 
 MAGIC = 0x31434C53  # b"SLC1" little-endian
 VERSION = 1
-HEADER_WORDS = 32
+HEADER_WORDS = CHUNK_HEADER.size  # field offsets: shaders/layout.py
 HEADER_BYTES = HEADER_WORDS * 4
 CORE_WORDS = 4
 MAX_CHUNK = 65536
@@ -125,7 +126,8 @@ class ChunkHeader:
         need = chunk_size(count, degree)
         if len(data) < need:
             raise FormatError(source, f"chunk truncated: {len(data)} of {need} bytes")
-        core_off, sh_off, shw = v[24:27]
+        at = CHUNK_HEADER.offset("core_offset")
+        core_off, sh_off, shw = v[at : at + 3]
         if (
             core_off != HEADER_WORDS
             or sh_off != HEADER_WORDS + CORE_WORDS * count

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..render.layout import GEOM_FLOATS, sh_rest_floats
+from ..shaders.layout import GEOM_FLOATS, GEOMETRY, sh_rest_floats
 from .chunk import (
     ALPHA_BINS,
     BYTE_LEVELS,
@@ -141,18 +141,19 @@ def decode_chunk(data: bytes | memoryview, source: str = "chunk") -> tuple[np.nd
     def aff(q: np.ndarray, lo: float, step: float) -> np.ndarray:
         return f32(lo) + q.astype(f32) * f32(step)
 
-    geom[:, 0] = aff(w0 & 0xFFFF, h.pos_min[0], h.pos_step[0])
-    geom[:, 1] = aff(w0 >> 16, h.pos_min[1], h.pos_step[1])
-    geom[:, 2] = aff(w1 & 0xFFFF, h.pos_min[2], h.pos_step[2])
+    mean, ls, dc = (GEOMETRY.offset(f) for f in ("mean", "log_scale", "dc"))
+    geom[:, mean] = aff(w0 & 0xFFFF, h.pos_min[0], h.pos_step[0])
+    geom[:, mean + 1] = aff(w0 >> 16, h.pos_min[1], h.pos_step[1])
+    geom[:, mean + 2] = aff(w1 & 0xFFFF, h.pos_min[2], h.pos_step[2])
     a = ((w1 >> 16) & 0xFF).astype(f32) * f32(1 / ALPHA_BINS) + f32(0.5 / ALPHA_BINS)
-    geom[:, 3] = np.log(a / (f32(1) - a))
-    geom[:, 4:8] = decode_quats(w3 >> 8)
-    geom[:, 8] = aff(w1 >> 24, h.lscale_min, h.lscale_step)
-    geom[:, 9] = aff(w2 & 0xFF, h.lscale_min, h.lscale_step)
-    geom[:, 10] = aff((w2 >> 8) & 0xFF, h.lscale_min, h.lscale_step)
-    geom[:, 11] = aff((w2 >> 16) & 0xFF, h.dc_min[0], h.dc_step[0])
-    geom[:, 12] = aff(w2 >> 24, h.dc_min[1], h.dc_step[1])
-    geom[:, 13] = aff(w3 & 0xFF, h.dc_min[2], h.dc_step[2])
+    geom[:, GEOMETRY.offset("opacity")] = np.log(a / (f32(1) - a))
+    geom[:, GEOMETRY.cols("quat")] = decode_quats(w3 >> 8)
+    geom[:, ls] = aff(w1 >> 24, h.lscale_min, h.lscale_step)
+    geom[:, ls + 1] = aff(w2 & 0xFF, h.lscale_min, h.lscale_step)
+    geom[:, ls + 2] = aff((w2 >> 8) & 0xFF, h.lscale_min, h.lscale_step)
+    geom[:, dc] = aff((w2 >> 16) & 0xFF, h.dc_min[0], h.dc_step[0])
+    geom[:, dc + 1] = aff(w2 >> 24, h.dc_min[1], h.dc_step[1])
+    geom[:, dc + 2] = aff(w3 & 0xFF, h.dc_min[2], h.dc_step[2])
     nf = sh_rest_floats(d)
     rest = np.zeros((n, nf), f32)
     if d > 0:

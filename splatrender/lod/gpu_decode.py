@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..gpu import COPY_DST, STORAGE, Device, load_shader
-from ..render.layout import GEOM_FLOATS, WORKGROUP, sh_rest_floats
+from ..gpu import COPY_DST, STORAGE, Device
+from ..shaders import load_shader
+from ..shaders.layout import WORKGROUP, sh_rest_floats
 from .chunk import (
     ALPHA_BINS,
     CORE_WORDS,
-    HEADER_WORDS,
     QUAT_LEVELS,
     QUAT_MASK,
     ChunkHeader,
@@ -24,10 +24,7 @@ class ChunkDecoder:
         src = load_shader(
             "lod_decode",
             {
-                "WORKGROUP": WORKGROUP,
-                "HEADER_WORDS": HEADER_WORDS,
                 "CORE_WORDS": CORE_WORDS,
-                "GEOM_FLOATS": GEOM_FLOATS,
                 "SH_REST_FLOATS": sh_rest_floats(sh_degree),
                 "ALPHA_BINS": float(ALPHA_BINS),
                 "QUAT_LEVELS": float(QUAT_LEVELS),
@@ -51,7 +48,9 @@ class ChunkDecoder:
             raise ValueError(f"{source}: {h.count} splats exceed the page size {self.page_size}")
         n = chunk_size(h.count, h.sh_degree)
         self.device.write_buffer(self.staging, memoryview(data)[:n])
-        group = self.device.bind_group(self.pipeline, 0, [self.staging, geometry, sh_rest])
+        group = self.device.bind_group(
+            self.pipeline, 0, {"chunk": self.staging, "geom": geometry, "sh_rest": sh_rest}
+        )
         enc = self.device.encoder("lod-decode")
         with enc.compute_pass("lod-decode") as p:
             p.dispatch(self.pipeline, [group], -(-h.count // WORKGROUP))

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..formats.splats import Splats
 from ..render.camera import Camera
-from ..render.layout import TILE_SIZE
+from ..shaders.layout import TILE_SIZE
 from .sh import sh_to_color
 
 EPS2D = 0.3

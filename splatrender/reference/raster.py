@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..render.layout import TILE_SIZE
+from ..shaders.layout import TILE_SIZE
 from .project import Projected, tile_grid
 
 ALPHA_MAX = 0.99

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..formats.splats import Splats
 from ..render.camera import Camera
-from ..render.layout import TILE_SIZE
+from ..shaders.layout import TILE_SIZE
 from .project import project
 from .raster import rasterize
 

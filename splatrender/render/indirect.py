@@ -13,7 +13,7 @@ which the kernel gets from a tiny uniform buffer (:class:`ParamCache`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any
 
 from splatrender.gpu import (
@@ -24,8 +24,10 @@ from splatrender.gpu import (
     Buffer,
     ComputePass,
     Device,
-    load_shader,
+    Pipeline,
 )
+
+from ..shaders import load_shader
 
 # WebGPU's default minStorageBufferOffsetAlignment / minUniformBufferOffsetAlignment.
 BINDING_ALIGN = 256
@@ -104,6 +106,25 @@ class BindCache:
         self._items[key] = (value, buffers)
         return value
 
+    def group(
+        self,
+        device: Device,
+        pipeline: Pipeline,
+        index: int,
+        bindings: Mapping[str, Buffer | Binding],
+        label: str = "",
+    ) -> Any:
+        """The bind group of ``bindings`` (by WGSL name) for ``pipeline``'s group ``index``."""
+        bufs = tuple(b.buffer if isinstance(b, Binding) else b for b in bindings.values())
+        ranges = tuple(
+            (k, b.offset, b.size) if isinstance(b, Binding) else (k,) for k, b in bindings.items()
+        )
+        return self.get(
+            bufs,
+            (id(pipeline), index, ranges),
+            lambda: device.bind_group(pipeline, index, bindings, label),
+        )
+
 
 def max_dim(device: Device, override: int | None) -> int:
     """The per-dimension workgroup limit to split grids by (``override`` for tests)."""
@@ -150,6 +171,11 @@ class DispatchArgs:
         group = self._binds.get(
             (bindings[0].buffer, bindings[1].buffer, params),
             key,
-            lambda: self.device.bind_group(self.pipeline, 0, [*bindings, params], self.label),
+            lambda: self.device.bind_group(
+                self.pipeline,
+                0,
+                {"src": bindings[0], "dst": bindings[1], "params": params},
+                self.label,
+            ),
         )
         cpass.dispatch(self.pipeline, [group], 1)

@@ -1,4 +1,4 @@
-"""GPU splat storage: pages of splats in the layout of ``render.layout``.
+"""GPU splat storage: pages of splats in the layout of ``shaders.layout``.
 
 A page is a geometry buffer and an SH buffer, each within one storage binding, so a
 pool can hold more splats than one binding allows (lavapipe: 128 MiB). The frame
@@ -7,12 +7,11 @@ projects every active page with one dispatch each: per-frame work is O(pages).
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 
 from ..errors import RenderError
 from ..gpu import COPY_DST, COPY_SRC, STORAGE, UNIFORM, Buffer, Device
-from .layout import GEOM_FLOATS, page_capacity, sh_rest_floats
+from ..shaders.layout import GEOM_FLOATS, PAGE_UNIFORMS, page_capacity, sh_rest_floats
 
 
 class SplatPool:
@@ -43,7 +42,9 @@ class SplatPool:
             self._sh.append(
                 device.create_buffer(max(16, page_size * self.sh_stride), usage, f"pool-sh-{p}")
             )
-            self._page_uniforms.append(device.create_buffer(16, [UNIFORM, COPY_DST], f"page-{p}"))
+            self._page_uniforms.append(
+                device.create_buffer(PAGE_UNIFORMS.size, [UNIFORM, COPY_DST], f"page-{p}")
+            )
             self.base[p] = p * page_size
             self._write_uniform(p)
         self.active: list[int] = []
@@ -57,7 +58,7 @@ class SplatPool:
         return sum(b.size for b in self._geometry) + sum(b.size for b in self._sh)
 
     def _write_uniform(self, page: int) -> None:
-        data = struct.pack("<4I", self.counts[page], self.base[page] & 0xFFFFFFFF, 0, 0)
+        data = PAGE_UNIFORMS.pack(count=self.counts[page], base=self.base[page] & 0xFFFFFFFF)
         self.device.write_buffer(self._page_uniforms[page], data)
 
     def write_page(self, page: int, geometry, sh_rest, count: int) -> None:

@@ -17,9 +17,9 @@ from splatrender.gpu import (
     ComputePass,
     Device,
     Encoder,
-    load_shader,
 )
 
+from ..shaders import load_shader
 from .indirect import BINDING_ALIGN, BindCache, ParamCache, max_dim, word_window
 
 WG = 256
@@ -94,18 +94,28 @@ class ExclusiveScan:
     def _rec(self, k: int, size: int = 16) -> Binding:
         return Binding(self.meta, k * BINDING_ALIGN, size)
 
+    def _reduce_group(self, k: int, src: Buffer, dst: Buffer):
+        names = {"rec": self._rec(k), "src": src, "sums_out": dst}
+        return self.device.bind_group(self.pipes["reduce"], 0, names, self.label)
+
+    def _add_group(self, k: int, data: Buffer, sums: Buffer):
+        names = {"rec": self._rec(k), "data": data, "sums": sums}
+        return self.device.bind_group(self.pipes["scan_add"], 0, names, self.label)
+
     def _fixed_groups(self):
         """Bind groups over internal buffers only: levels >= 1 (index k is level k)."""
         dev, p = self.device, self.pipes
         reduce, add = {}, {}
         for k in range(1, self.levels):
             src, dst = self.sums[k - 1], self.sums[k]
-            reduce[k] = dev.bind_group(p["reduce"], 0, [self._rec(k), src, dst], self.label)
-            add[k] = dev.bind_group(p["scan_add"], 0, [self._rec(k), src, dst], self.label)
+            reduce[k] = self._reduce_group(k, src, dst)
+            add[k] = self._add_group(k, src, dst)
         top = None
         if self.levels:
             top_rec = self._rec(self.levels, BINDING_ALIGN)
-            top = dev.bind_group(p["scan_top"], 0, [top_rec, self.sums[-1]], self.label)
+            top = dev.bind_group(
+                p["scan_top"], 0, {"top_rec": top_rec, "data": self.sums[-1]}, self.label
+            )
         return reduce, add, top
 
     def encode(
@@ -130,7 +140,10 @@ class ExclusiveScan:
             (win.buffer, params),
             ("setup", win.offset, win.size),
             lambda: self.device.bind_group(
-                self.pipes["setup"], 0, [win, self.meta, params], self.label
+                self.pipes["setup"],
+                0,
+                {"count_src": win, "meta_out": self.meta, "setup_params": params},
+                self.label,
             ),
         )
         cpass.dispatch(self.pipes["setup"], [group], 1)
@@ -144,7 +157,10 @@ class ExclusiveScan:
                 (data,),
                 "top",
                 lambda: dev.bind_group(
-                    p["scan_top"], 0, [self._rec(0, BINDING_ALIGN), data], self.label
+                    p["scan_top"],
+                    0,
+                    {"top_rec": self._rec(0, BINDING_ALIGN), "data": data},
+                    self.label,
                 ),
             )
             cpass.dispatch(p["scan_top"], [top], 1)
@@ -153,10 +169,8 @@ class ExclusiveScan:
                 (data,),
                 "level0",
                 lambda: (
-                    dev.bind_group(p["reduce"], 0, [self._rec(0), data, self.sums[0]], self.label),
-                    dev.bind_group(
-                        p["scan_add"], 0, [self._rec(0), data, self.sums[0]], self.label
-                    ),
+                    self._reduce_group(0, data, self.sums[0]),
+                    self._add_group(0, data, self.sums[0]),
                 ),
             )
             cpass.dispatch_indirect(p["reduce"], [red0], self.meta, 4)
@@ -172,6 +186,11 @@ class ExclusiveScan:
             group = self._binds.get(
                 (win.buffer, params),
                 ("total", win.offset, win.size),
-                lambda: dev.bind_group(p["emit_total"], 0, [self._rec(L), win, params], self.label),
+                lambda: dev.bind_group(
+                    p["emit_total"],
+                    0,
+                    {"rec": self._rec(L), "total_out": win, "total_params": params},
+                    self.label,
+                ),
             )
             cpass.dispatch(p["emit_total"], [group], 1)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .layout import GEOM_FLOATS, sh_rest_floats
+from ..shaders.layout import GEOM_FLOATS, sh_rest_floats
 
 
 @dataclass
 class SceneData:
-    """``count`` splats as raw float32 bytes in the layout of ``render.layout``.
+    """``count`` splats as raw float32 bytes in the layout of ``shaders.layout``.
 
-    ``bounds_min``/``bounds_max`` are robust (outlier-trimmed) bounds used to axes
+    ``bounds_min``/``bounds_max`` are robust (outlier-trimmed) bounds used to frame
     the scene; ``axes`` is the source's axis convention ("RDF" or "RUB").
     """
 
@@ -24,7 +24,7 @@ class SceneData:
     bounds_min: tuple[float, float, float] = (-1.0, -1.0, -1.0)
     bounds_max: tuple[float, float, float] = (1.0, 1.0, 1.0)
     name: str = ""
-    dropped: int = 0  # splats removed on packing (non-finite values)
+    invisible: int = 0  # broken splats stored invisible (reference/pool.py)
 
     def __post_init__(self) -> None:
         g = memoryview(self.geometry).nbytes

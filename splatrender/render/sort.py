@@ -21,9 +21,9 @@ from splatrender.gpu import (
     ComputePass,
     Device,
     Encoder,
-    load_shader,
 )
 
+from ..shaders import load_shader
 from .indirect import BINDING_ALIGN, BindCache, ParamCache, max_dim, word_window
 from .scan import ExclusiveScan
 
@@ -150,7 +150,12 @@ class RadixSort:
         setup = self._binds.get(
             (win.buffer, params),
             ("setup", win.offset, win.size),
-            lambda: dev.bind_group(p["setup"], 0, [win, self.meta, params], self.label),
+            lambda: dev.bind_group(
+                p["setup"],
+                0,
+                {"count_src": win, "meta_out": self.meta, "setup_params": params},
+                self.label,
+            ),
         )
         cpass.dispatch(p["setup"], [setup], 1)
         self.scan.encode_setup(cpass, self.table, Binding(self.meta, META_TABLE_COUNT_OFFSET))
@@ -170,9 +175,15 @@ class RadixSort:
         for i in range(-(-32 // self.radix_bits)):
             (ki, vi), (ko, vo) = pair[i % 2], pair[(i + 1) % 2]
             shift = Binding(self.pass_params, i * BINDING_ALIGN, 16)
-            hist = dev.bind_group(p["histogram"], 0, [self.meta, shift, ki, self.table], self.label)
+            common = {"info": self.meta, "pass_params": shift, "keys_in": ki}
+            hist = dev.bind_group(
+                p["histogram"], 0, {**common, "table_out": self.table}, self.label
+            )
             scatter = dev.bind_group(
-                p["scatter"], 0, [self.meta, shift, ki, self.table, vi, ko, vo], self.label
+                p["scatter"],
+                0,
+                {**common, "table": self.table, "values_in": vi, "keys_out": ko, "values_out": vo},
+                self.label,
             )
             out.append((hist, scatter))
         return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..gpu import Device
-from .layout import SOFTWARE_TILE_SIZE, TILE_SIZE
+from ..shaders.layout import SOFTWARE_TILE_SIZE, TILE_SIZE
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,10 @@
 // and the rasterizer their pairs.
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
-// #import frame
+// #import layout
 // #import dispatch
 
-const WORKGROUP: u32 = 256u;
 const TILE_SIZE: u32 = 16u;
-const PROJ_FLOATS: u32 = 9u;
-// Relative slack on the ellipse test: float32 rounding may only add pairs, never drop
-// one the image needs (the reference twin uses the same slack).
-const TOUCH_SLACK: f32 = 1.0001;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<u32>;
@@ -37,10 +32,11 @@ struct Ellipse {
 
 fn ellipse_of(v: u32) -> Ellipse {
     let o = v * PROJ_FLOATS;
-    let opacity = projected[o + 8u];
+    let opacity = projected[o + PROJ_OPACITY];
+    let c = o + PROJ_CONIC;
     return Ellipse(
-        vec2<f32>(projected[o], projected[o + 1u]),
-        vec3<f32>(projected[o + 2u], projected[o + 3u], projected[o + 4u]),
+        vec2<f32>(projected[o + PROJ_XY], projected[o + PROJ_XY + 1u]),
+        vec3<f32>(projected[c], projected[c + 1u], projected[c + 2u]),
         2.0 * log(max(opacity * 255.0, 1.0)) * TOUCH_SLACK + 1e-4,
     );
 }

@@ -10,7 +10,7 @@ struct Params {
 
 @group(0) @binding(3) var<uniform> params: Params;
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = splat_index(gid, params.c);
     if i >= params.c.count {
@@ -23,7 +23,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let rgba = bytes4(src[w + 6u]) / 255.0;
     let q = (bytes4(src[w + 7u]) - vec4<f32>(128.0)) / 128.0;
     let dc = vec3<f32>(rgb_to_dc(rgba.x), rgb_to_dc(rgba.y), rgb_to_dc(rgba.z));
-    store_splat(params.c, i, ok, mean, logit_u8(src[w + 6u] >> 24u), q, log(s), dc);
+    if !store_splat(params.c, i, ok, mean, logit_u8(src[w + 6u] >> 24u), q, log(s), dc) {
+        return;
+    }
     for (var f = 0u; f < params.c.sh_floats; f++) {
         write_sh(params.c, i, f, 0.0);
     }

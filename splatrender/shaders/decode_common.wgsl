@@ -1,42 +1,29 @@
 // Shared pieces of the runtime decoders (splatrender/formats/runtime/): the input
 // bytes (post-entropy, uploaded as u32 words), the pool page outputs, byte readers and
-// the final store of a splat in the pool layout (render/layout.py).
+// the final store of a splat in the pool layout (shaders/layout.py).
 //
-// Every decoder binds: 0 = input words, 1 = page geometry, 2 = page SH rest, 3 = its
-// uniform `params` whose first member is a `Common`. The input of one dispatch holds up
-// to 8 segments (e.g. one per attribute stream) at 4-byte aligned word offsets
-// `seg[k]`. Splat i of a dispatch is written to page slot `out_base + i`.
-// The numpy readers in splatrender/formats/ are the twins: values match them within
-// float32 rounding, and splats they would drop (non-finite, zero rotation) are written
-// invisible here (opacity logit at the low clamp, tiny scales) instead.
+// Every decoder binds `src` (input words), `geometry` and `sh_rest` (the page), `stats`
+// (counters) and its uniform `params`, whose first member is a `Common`. The input of
+// one dispatch holds up to DECODE_SEGMENTS segments (e.g. one per attribute stream) at
+// 4-byte aligned word offsets `seg[k]`. Splat i of a dispatch is written to page slot
+// `out_base + i`. The numpy readers in splatrender/formats/ are the twins: values match
+// them within float32 rounding (reference/pool.py packs them as this file stores them).
+//
+// One policy for broken splats, on every backend: a splat with a non-finite value or a
+// zero rotation is kept in place but stored invisible (opacity logit LOGIT_MIN, identity
+// rotation, scales LOG_SCALE_MIN, the rest zero) and counted in stats[STAT_INVISIBLE].
 
-const WG: u32 = 256u;
-const GEOM_FLOATS: u32 = 16u;
-const SH_C0: f32 = 0.28209479177387814;
-const OPACITY_EPS: f32 = 1e-6;
-const LOGIT_MIN: f32 = -20.0;
-const LOGIT_MAX: f32 = 20.0;
-const LOG_SCALE_MIN: f32 = -30.0;
-const LOG_SCALE_MAX: f32 = 14.0;
-
-struct Common {
-    count: u32,      // splats in this dispatch
-    groups_x: u32,   // workgroups along x (2D grids past 65,535 groups)
-    out_base: u32,   // page slot of the dispatch's first splat
-    sh_floats: u32,  // SH rest floats per splat in the pool
-    first: u32,      // index of the dispatch's first splat within its part
-    _p0: u32,
-    _p1: u32,
-    _p2: u32,
-    seg: array<vec4<u32>, 6>,  // word offset of each input segment
-}
+// #import layout
 
 @group(0) @binding(0) var<storage, read> src: array<u32>;
 @group(0) @binding(1) var<storage, read_write> geometry: array<f32>;
 @group(0) @binding(2) var<storage, read_write> sh_rest: array<f32>;
+// [STAT_INVISIBLE] broken splats stored invisible; the others a format's own checks
+// (decode_attrs.wgsl: the PLY opacity convention).
+@group(0) @binding(4) var<storage, read_write> stats: array<atomic<u32>, DECODE_STATS>;
 
 fn splat_index(gid: vec3<u32>, c: Common) -> u32 {
-    return gid.x + gid.y * c.groups_x * WG;
+    return gid.x + gid.y * c.groups_x * WORKGROUP;
 }
 
 // Byte address of the start of segment k.
@@ -105,11 +92,12 @@ fn write_sh(c: Common, i: u32, f: u32, v: f32) {
 }
 
 // Store one splat; `ok` false (or any non-finite value, a NaN opacity or a zero
-// rotation) stores it invisible, where the numpy packer drops the splat.
+// rotation) stores it invisible and counts it. Returns whether it was stored visible:
+// a decoder writes SH rest after this only then (the invisible store zeroes it).
 fn store_splat(
     c: Common, i: u32, ok_in: bool, mean: vec3<f32>, opacity: f32, quat: vec4<f32>,
     log_scale: vec3<f32>, dc: vec3<f32>
-) {
+) -> bool {
     let o = (c.out_base + i) * GEOM_FLOATS;
     var ok = ok_in && !is_nan(opacity);
     for (var k = 0u; k < 3u; k++) {
@@ -120,30 +108,32 @@ fn store_splat(
     }
     ok = ok && dot(abs(quat), vec4<f32>(1.0)) > 0.0;
     if !ok {
+        atomicAdd(&stats[STAT_INVISIBLE], 1u);
         for (var k = 0u; k < GEOM_FLOATS; k++) {
             geometry[o + k] = 0.0;
         }
-        geometry[o + 3u] = LOGIT_MIN;
-        geometry[o + 4u] = 1.0;
-        geometry[o + 8u] = LOG_SCALE_MIN;
-        geometry[o + 9u] = LOG_SCALE_MIN;
-        geometry[o + 10u] = LOG_SCALE_MIN;
-        return;
+        geometry[o + GEOM_OPACITY] = LOGIT_MIN;
+        geometry[o + GEOM_QUAT] = 1.0;
+        for (var k = 0u; k < 3u; k++) {
+            geometry[o + GEOM_LOG_SCALE + k] = LOG_SCALE_MIN;
+        }
+        for (var f = 0u; f < c.sh_floats; f++) {
+            write_sh(c, i, f, 0.0);
+        }
+        return false;
     }
-    geometry[o + 0u] = mean.x;
-    geometry[o + 1u] = mean.y;
-    geometry[o + 2u] = mean.z;
-    geometry[o + 3u] = clamp(opacity, LOGIT_MIN, LOGIT_MAX);
-    geometry[o + 4u] = quat.x;
-    geometry[o + 5u] = quat.y;
-    geometry[o + 6u] = quat.z;
-    geometry[o + 7u] = quat.w;
     for (var k = 0u; k < 3u; k++) {
-        geometry[o + 8u + k] = clamp(log_scale[k], LOG_SCALE_MIN, LOG_SCALE_MAX);
-        geometry[o + 11u + k] = dc[k];
+        geometry[o + GEOM_MEAN + k] = mean[k];
+        geometry[o + GEOM_LOG_SCALE + k] = clamp(log_scale[k], LOG_SCALE_MIN, LOG_SCALE_MAX);
+        geometry[o + GEOM_DC + k] = dc[k];
     }
-    geometry[o + 14u] = 0.0;
-    geometry[o + 15u] = 0.0;
+    geometry[o + GEOM_OPACITY] = clamp(opacity, LOGIT_MIN, LOGIT_MAX);
+    for (var k = 0u; k < 4u; k++) {
+        geometry[o + GEOM_QUAT + k] = quat[k];
+    }
+    geometry[o + GEOM_PAD] = 0.0;
+    geometry[o + GEOM_PAD + 1u] = 0.0;
+    return true;
 }
 
 // The four bytes of a word as floats 0..255 (exact, unlike unpack4x8unorm * 255).

@@ -46,7 +46,7 @@ fn lerp(a: f32, b: f32, t: f32) -> f32 {
     return a * (1.0 - t) + b * t;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = splat_index(gid, params.c);
     if i >= params.c.count {
@@ -87,7 +87,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     let dc = vec3<f32>(rgb_to_dc(rgb.x), rgb_to_dc(rgb.y), rgb_to_dc(rgb.z));
-    store_splat(params.c, i, true, mean, logit_u8(col & 0xffu), q, ls, dc);
+    if !store_splat(params.c, i, true, mean, logit_u8(col & 0xffu), q, ls, dc) {
+        return;
+    }
 
     let sh_row = seg_byte(params.c, 2u) + i * params.sh_stride;
     for (var f = 0u; f < params.c.sh_floats; f++) {

@@ -56,7 +56,7 @@ fn sh_value(b: u32) -> f32 {
     return params.sh_min + f32(byte_at(b)) / 255.0 * params.sh_span;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = splat_index(gid, params.c);
     if i >= params.c.count {
@@ -93,7 +93,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let rgba = bytes4(word_at(r + params.color_at)) / 255.0;
     let dc = vec3<f32>(rgb_to_dc(rgba.x), rgb_to_dc(rgba.y), rgb_to_dc(rgba.z));
-    store_splat(params.c, i, true, mean, logit_u8(word_at(r + params.color_at) >> 24u), q, ls, dc);
+    if !store_splat(params.c, i, true, mean, logit_u8(word_at(r + params.color_at) >> 24u), q, ls, dc) {
+        return;
+    }
 
     // Stored component j of band b (width w = 2b+1, from the band's first component):
     // coefficient b*b + j % w, channel j / w. Pool slot (coefficient-1)*3 + channel.

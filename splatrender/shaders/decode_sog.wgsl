@@ -38,7 +38,7 @@ fn expm1(x: f32) -> f32 {
     return exp(x) - 1.0;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = splat_index(gid, params.c);
     if i >= params.c.count {
@@ -79,7 +79,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c0 = texel(4u, i);
     let dc = vec3<f32>(codebook(1u, channel(c0, 0u)), codebook(1u, channel(c0, 1u)),
                        codebook(1u, channel(c0, 2u)));
-    store_splat(params.c, i, true, mean, logit_u8(channel(c0, 3u)), q, ls, dc);
+    if !store_splat(params.c, i, true, mean, logit_u8(channel(c0, 3u)), q, ls, dc) {
+        return;
+    }
 
     var label = params.palette;
     if params.file_rest != 0u {

@@ -32,7 +32,7 @@ fn fixed24(b: u32) -> f32 {
     return f32(signed) * params.frac_scale;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = splat_index(gid, params.c);
     if i >= params.c.count {
@@ -83,7 +83,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         xyzw[largest] = sqrt(max(0.0, 1.0 - sum));
         q = vec4<f32>(xyzw.w, xyzw.x, xyzw.y, xyzw.z);
     }
-    store_splat(params.c, i, true, mean, logit_u8(seg_u8(1u, i)), q, ls, dc);
+    if !store_splat(params.c, i, true, mean, logit_u8(seg_u8(1u, i)), q, ls, dc) {
+        return;
+    }
     let sh = seg_byte(params.c, 5u) + i * params.file_sh;
     for (var f = 0u; f < params.c.sh_floats; f++) {
         var v = 0.0;

@@ -3,10 +3,9 @@
 // splat. One invocation per splat; the splat count is read from the chunk header.
 // The numpy twin is splatrender/lod/codec.py:decode_chunk.
 
-const WORKGROUP: u32 = 256u;
-const HEADER_WORDS: u32 = 32u;
+// #import layout
+
 const CORE_WORDS: u32 = 4u;
-const GEOM_FLOATS: u32 = 16u;
 const SH_REST_FLOATS: u32 = 45u;  // of the pool's pages (its SH degree)
 const ALPHA_BINS: f32 = 256.0;
 const QUAT_LEVELS: f32 = 126.0;
@@ -31,24 +30,24 @@ fn sh_band(k: u32) -> u32 {
 
 @compute @workgroup_size(WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let count = chunk[2];
-    let degree = chunk[3];
+    let count = chunk[CHUNK_COUNT];
+    let degree = chunk[CHUNK_SH_DEGREE];
     let i = gid.x;
     if (i >= count) {
         return;
     }
-    let c = HEADER_WORDS + CORE_WORDS * i;
+    let c = CHUNK_WORDS + CORE_WORDS * i;
     let w0 = chunk[c];
     let w1 = chunk[c + 1u];
     let w2 = chunk[c + 2u];
     let w3 = chunk[c + 3u];
     let g = GEOM_FLOATS * i;
 
-    geom[g + 0u] = aff(w0 & 0xFFFFu, 4u, 7u);
-    geom[g + 1u] = aff(w0 >> 16u, 5u, 8u);
-    geom[g + 2u] = aff(w1 & 0xFFFFu, 6u, 9u);
+    geom[g + GEOM_MEAN] = aff(w0 & 0xFFFFu, CHUNK_POS_MIN, CHUNK_POS_STEP);
+    geom[g + GEOM_MEAN + 1u] = aff(w0 >> 16u, CHUNK_POS_MIN + 1u, CHUNK_POS_STEP + 1u);
+    geom[g + GEOM_MEAN + 2u] = aff(w1 & 0xFFFFu, CHUNK_POS_MIN + 2u, CHUNK_POS_STEP + 2u);
     let a = f32((w1 >> 16u) & 0xFFu) * (1.0 / ALPHA_BINS) + (0.5 / ALPHA_BINS);
-    geom[g + 3u] = log(a / (1.0 - a));
+    geom[g + GEOM_OPACITY] = log(a / (1.0 - a));
 
     // Smallest three: the largest component (index big) is rebuilt from the others.
     let code = w3 >> 8u;
@@ -70,30 +69,31 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
             j++;
         }
     }
-    geom[g + 4u] = q[0];
-    geom[g + 5u] = q[1];
-    geom[g + 6u] = q[2];
-    geom[g + 7u] = q[3];
+    geom[g + GEOM_QUAT] = q[0];
+    geom[g + GEOM_QUAT + 1u] = q[1];
+    geom[g + GEOM_QUAT + 2u] = q[2];
+    geom[g + GEOM_QUAT + 3u] = q[3];
 
-    geom[g + 8u] = aff(w1 >> 24u, 10u, 11u);
-    geom[g + 9u] = aff(w2 & 0xFFu, 10u, 11u);
-    geom[g + 10u] = aff((w2 >> 8u) & 0xFFu, 10u, 11u);
-    geom[g + 11u] = aff((w2 >> 16u) & 0xFFu, 12u, 15u);
-    geom[g + 12u] = aff(w2 >> 24u, 13u, 16u);
-    geom[g + 13u] = aff(w3 & 0xFFu, 14u, 17u);
-    geom[g + 14u] = 0.0;
-    geom[g + 15u] = 0.0;
+    let ls = GEOM_LOG_SCALE;
+    geom[g + ls] = aff(w1 >> 24u, CHUNK_LSCALE_MIN, CHUNK_LSCALE_STEP);
+    geom[g + ls + 1u] = aff(w2 & 0xFFu, CHUNK_LSCALE_MIN, CHUNK_LSCALE_STEP);
+    geom[g + ls + 2u] = aff((w2 >> 8u) & 0xFFu, CHUNK_LSCALE_MIN, CHUNK_LSCALE_STEP);
+    geom[g + GEOM_DC] = aff((w2 >> 16u) & 0xFFu, CHUNK_DC_MIN, CHUNK_DC_STEP);
+    geom[g + GEOM_DC + 1u] = aff(w2 >> 24u, CHUNK_DC_MIN + 1u, CHUNK_DC_STEP + 1u);
+    geom[g + GEOM_DC + 2u] = aff(w3 & 0xFFu, CHUNK_DC_MIN + 2u, CHUNK_DC_STEP + 2u);
+    geom[g + GEOM_PAD] = 0.0;
+    geom[g + GEOM_PAD + 1u] = 0.0;
 
     // SH rest: one byte per coefficient in the chunk; the pool may hold more or fewer.
     let chunk_floats = ((degree + 1u) * (degree + 1u) - 1u) * 3u;
     let sh_words = (chunk_floats + 3u) / 4u;
-    let sh_base = chunk[25] + sh_words * i;
+    let sh_base = chunk[CHUNK_SH_OFFSET] + sh_words * i;
     for (var f = 0u; f < SH_REST_FLOATS; f++) {
         var val = 0.0;
         if (f < chunk_floats) {
             let byte = (chunk[sh_base + f / 4u] >> (8u * (f % 4u))) & 0xFFu;
             let band = sh_band(f / 3u + 1u);
-            val = aff(byte, 18u + band, 21u + band);
+            val = aff(byte, CHUNK_SH_MIN + band, CHUNK_SH_STEP + band);
         }
         sh_rest[SH_REST_FLOATS * i + f] = val;
     }

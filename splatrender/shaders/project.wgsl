@@ -2,28 +2,12 @@
 // splat of one pool page to the frame's visible list. One thread per splat.
 // Image formation follows the reference 3DGS model (reference/project.py twin).
 
-// #import frame
+// #import layout
 
-const WORKGROUP: u32 = 256u;
-const GEOM_FLOATS: u32 = 16u;
-const PROJ_FLOATS: u32 = 9u;
 const TILE_SIZE: u32 = 16u;
 const SH_DEGREE: u32 = 3u;
 const SH_REST_FLOATS: u32 = 45u;
 const ANTIALIASED: bool = false;
-
-const EPS2D: f32 = 0.3;
-const ALPHA_MIN: f32 = 0.00392156862745098;  // 1/255
-
-const SH_C0: f32 = 0.28209479177387814;
-const SH_C1: f32 = 0.4886025119029199;
-
-struct Page {
-    count: u32,
-    base: u32,  // global index of the page's first splat (for the ids buffer)
-    _pad0: u32,
-    _pad1: u32,
-}
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<atomic<u32>>;
@@ -56,7 +40,7 @@ fn sh_coeff(i: u32, k: u32) -> vec3<f32> {
 }
 
 fn sh_color(i: u32, g: u32, dir: vec3<f32>) -> vec3<f32> {
-    var c = SH_C0 * vec3<f32>(geometry[g + 11u], geometry[g + 12u], geometry[g + 13u]);
+    var c = SH_C0 * vec3<f32>(geometry[g + GEOM_DC], geometry[g + GEOM_DC + 1u], geometry[g + GEOM_DC + 2u]);
     if (SH_DEGREE > 0u) {
         let x = dir.x;
         let y = dir.y;
@@ -96,15 +80,17 @@ fn main(
         return;
     }
     let g = i * GEOM_FLOATS;
-    let mean = vec3<f32>(geometry[g], geometry[g + 1u], geometry[g + 2u]);
+    let mean = vec3<f32>(geometry[g + GEOM_MEAN], geometry[g + GEOM_MEAN + 1u], geometry[g + GEOM_MEAN + 2u]);
     let pc = (frame.view * vec4<f32>(mean, 1.0)).xyz;
     if (!(pc.z >= frame.clip.x && pc.z <= frame.clip.y)) {
         return;
     }
 
     // 3D covariance R S S^T R^T, then into camera space.
-    let rot = quat_to_mat(vec4<f32>(geometry[g + 4u], geometry[g + 5u], geometry[g + 6u], geometry[g + 7u]));
-    let s = exp(vec3<f32>(geometry[g + 8u], geometry[g + 9u], geometry[g + 10u]));
+    let q = GEOM_QUAT;
+    let rot = quat_to_mat(vec4<f32>(geometry[g + q], geometry[g + q + 1u], geometry[g + q + 2u], geometry[g + q + 3u]));
+    let ls = GEOM_LOG_SCALE;
+    let s = exp(vec3<f32>(geometry[g + ls], geometry[g + ls + 1u], geometry[g + ls + 2u]));
     let m = mat3x3<f32>(rot[0] * s.x, rot[1] * s.y, rot[2] * s.z);
     let w = mat3x3<f32>(frame.view[0].xyz, frame.view[1].xyz, frame.view[2].xyz);
     let cov_c = w * (m * transpose(m)) * transpose(w);
@@ -132,7 +118,7 @@ fn main(
     if (!(det > 0.0)) {
         return;
     }
-    var opacity = 1.0 / (1.0 + exp(-geometry[g + 3u]));
+    var opacity = 1.0 / (1.0 + exp(-geometry[g + GEOM_OPACITY]));
     if (ANTIALIASED) {
         opacity *= sqrt(max(det0 / det, 0.0));
     }
@@ -167,15 +153,15 @@ fn main(
         return;  // over capacity: the renderer grows its buffers and draws again
     }
     let o = idx * PROJ_FLOATS;
-    projected[o] = xy.x;
-    projected[o + 1u] = xy.y;
-    projected[o + 2u] = conic.x;
-    projected[o + 3u] = conic.y;
-    projected[o + 4u] = conic.z;
-    projected[o + 5u] = color.x;
-    projected[o + 6u] = color.y;
-    projected[o + 7u] = color.z;
-    projected[o + 8u] = opacity;
+    projected[o + PROJ_XY] = xy.x;
+    projected[o + PROJ_XY + 1u] = xy.y;
+    projected[o + PROJ_CONIC] = conic.x;
+    projected[o + PROJ_CONIC + 1u] = conic.y;
+    projected[o + PROJ_CONIC + 2u] = conic.z;
+    projected[o + PROJ_COLOR] = color.x;
+    projected[o + PROJ_COLOR + 1u] = color.y;
+    projected[o + PROJ_COLOR + 2u] = color.z;
+    projected[o + PROJ_OPACITY] = opacity;
     let r0 = vec2<u32>(tmin);
     let r1 = vec2<u32>(tmax);
     rects[2u * idx] = r0.x | (r0.y << 16u);

@@ -6,7 +6,7 @@
 // arrays to registers, and was 2x+ slower with them. A pixel stops once its
 // transmittance would fall under T_MIN; the tile stops once all pixels have.
 // Twin: reference/raster.py.
-// #import frame
+// #import layout
 // #import dispatch
 
 const TILE_SIZE: u32 = 16u;
@@ -14,10 +14,6 @@ const GROUPS: u32 = 1u;      // vec4 row groups per thread (1 or 2)
 const THREADS_Y: u32 = 4u;   // TILE_SIZE / (4 * GROUPS)
 const THREADS: u32 = 64u;    // TILE_SIZE * THREADS_Y
 const BATCH: u32 = 256u;
-const PROJ_FLOATS: u32 = 9u;
-const ALPHA_MAX: f32 = 0.99;
-const ALPHA_MIN: f32 = 0.00392156862745098;  // 1/255
-const T_MIN: f32 = 0.0001;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read> ranges: array<u32>;
@@ -126,9 +122,12 @@ fn main(
             let k = base + l;
             if (k < range.y) {
                 let o = pair_vals[k] * PROJ_FLOATS;
-                s_xy_opacity[l] = vec4<f32>(projected[o], projected[o + 1u], projected[o + 8u], 0.0);
-                s_conic[l] = vec4<f32>(projected[o + 2u], projected[o + 3u], projected[o + 4u], 0.0);
-                s_color[l] = vec4<f32>(projected[o + 5u], projected[o + 6u], projected[o + 7u], 0.0);
+                let xy = o + PROJ_XY;
+                let cn = o + PROJ_CONIC;
+                let col = o + PROJ_COLOR;
+                s_xy_opacity[l] = vec4<f32>(projected[xy], projected[xy + 1u], projected[o + PROJ_OPACITY], 0.0);
+                s_conic[l] = vec4<f32>(projected[cn], projected[cn + 1u], projected[cn + 2u], 0.0);
+                s_color[l] = vec4<f32>(projected[col], projected[col + 1u], projected[col + 2u], 0.0);
             }
         }
         workgroupBarrier();

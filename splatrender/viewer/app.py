@@ -67,7 +67,7 @@ def download(url: str, progress=None, timeout: float = 30.0) -> bytes:
 def load_scene(source: str, progress=None):
     """Read any scene (file, SOG folder, URL) into ``SceneData`` (blocking; run in a thread)."""
     from ..formats import load
-    from ..formats.gpu_pack import to_scene_data
+    from ..reference.pool import to_scene_data
 
     name = source_name(source)
     if is_url(source):

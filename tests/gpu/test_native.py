@@ -19,7 +19,7 @@ def test_round_trip_and_dispatch(device, run):
     buf = device.create_buffer(4 * 1000, [STORAGE, COPY_SRC, COPY_DST], "t")
     device.write_buffer(buf, struct.pack("<1000I", *range(1000)))
     p = device.compute_pipeline(SRC, label="t")
-    g = device.bind_group(p, 0, [Binding(buf, 0, 4000)])
+    g = device.bind_group(p, 0, {"data": Binding(buf, 0, 4000)})
     enc = device.encoder()
     with enc.compute_pass("triple") as cp:
         cp.dispatch(p, [g], 16)
@@ -44,7 +44,7 @@ def test_timing_labels(device, run):
         pytest.skip(f"{device.info.name} has no timestamp queries")
     buf = device.create_buffer(256, [STORAGE], "t")
     p = device.compute_pipeline(SRC, label="t")
-    g = device.bind_group(p, 0, [buf])
+    g = device.bind_group(p, 0, {"data": buf})
     device.begin_timing()
     enc = device.encoder()
     for _ in range(2):

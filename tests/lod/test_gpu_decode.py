@@ -8,7 +8,7 @@ import pytest
 from splatrender.gpu import COPY_SRC, STORAGE
 from splatrender.lod.codec import decode_chunk, encode_chunk
 from splatrender.lod.gpu_decode import ChunkDecoder
-from splatrender.render.layout import GEOM_FLOATS, sh_rest_floats
+from splatrender.shaders.layout import GEOM_FLOATS, sh_rest_floats
 from tests.lod.synth import random_splats
 
 pytestmark = pytest.mark.gpu

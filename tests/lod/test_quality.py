@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from splatrender.formats.gpu_pack import to_scene_data
 from splatrender.lod.build import build
 from splatrender.lod.scene import LodScene
 from splatrender.reference.metrics import psnr
+from splatrender.reference.pool import to_scene_data
 from splatrender.render.camera import Camera
 from splatrender.render.renderer import Renderer
 from tests.lod.synth import random_splats

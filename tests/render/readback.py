@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 
 import numpy as np
 
 from splatrender.reference.project import Projected
-from splatrender.render.layout import PROJ_FLOATS
+from splatrender.shaders.layout import COUNTERS, PROJ_FLOATS
 
 
 @dataclass
@@ -44,19 +43,19 @@ class GpuFrame:
 
 async def read_frame(renderer) -> GpuFrame:
     d = renderer.device
-    visible, vis_eff, pairs, pairs_eff = struct.unpack(
-        "<4I", await d.read_buffer(renderer.counters, 0, 16)
-    )
+    b = renderer.buffers
+    c = await b.read_counters()
+    visible, vis_eff, pairs, pairs_eff = (c[k] for k in COUNTERS)
 
     async def u32(buf, n):
         return np.frombuffer(await d.read_buffer(buf, 0, 4 * n), np.uint32).astype(np.int64)
 
     proj = np.frombuffer(
-        await d.read_buffer(renderer.projected, 0, 4 * PROJ_FLOATS * vis_eff), np.float32
+        await d.read_buffer(b.projected, 0, 4 * PROJ_FLOATS * vis_eff), np.float32
     ).reshape(-1, PROJ_FLOATS)
-    raw = await u32(renderer.rects, 2 * vis_eff)
+    raw = await u32(b.rects, 2 * vis_eff)
     rects = np.stack([raw[0::2] & 0xFFFF, raw[0::2] >> 16, raw[1::2] & 0xFFFF, raw[1::2] >> 16], 1)
-    keys, vals = renderer.sorted_pairs
+    keys, vals = b.sorted_pairs
     image = None
     if renderer.debug_f32:
         w, h = renderer.size
@@ -64,10 +63,10 @@ async def read_frame(renderer) -> GpuFrame:
     return GpuFrame(
         visible=visible,
         pairs=pairs,
-        ids=await u32(renderer.ids, vis_eff),
+        ids=await u32(b.ids, vis_eff),
         projected=proj,
         rects=rects,
-        order=await u32(renderer.order, vis_eff),
+        order=await u32(b.order, vis_eff),
         pair_tiles=await u32(keys, pairs_eff),
         pair_records=await u32(vals, pairs_eff),
         image=image,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from splatrender.gpu import COPY_DST, COPY_SRC, INDIRECT, STORAGE, Binding, load_shader
+from splatrender.gpu import COPY_DST, COPY_SRC, INDIRECT, STORAGE, Binding
 from splatrender.render.indirect import DispatchArgs, word_window
+from splatrender.shaders import load_shader
 
 USAGE = [STORAGE, COPY_SRC, COPY_DST, INDIRECT]
 GROUP = 64
@@ -69,7 +70,7 @@ def test_indirect_dispatch_hits_each_item_once(device, run, max_workgroups):
     device.write_buffer(hits, bytes(4 * 5000))
     src = load_shader("dispatch") + HIT_KERNEL
     pipe = device.compute_pipeline(src, "main", "hits")
-    group = device.bind_group(pipe, 0, [Binding(shared, 0, 16), hits])
+    group = device.bind_group(pipe, 0, {"count": Binding(shared, 0, 16), "hits": hits})
     enc = device.encoder()
     with enc.compute_pass("hits") as cpass:
         args.encode(cpass, Binding(shared, 4), GROUP, Binding(shared, 16))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from splatrender.formats.gpu_pack import sanitize, to_scene_data
+from splatrender.reference.pool import sanitize, to_scene_data
 from splatrender.reference.project import project
 from splatrender.reference.raster import bin_tiles, depth_order, rasterize
 from splatrender.render.renderer import Renderer

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from splatrender.formats import load
-from splatrender.formats.gpu_pack import to_scene_data
+from splatrender.reference.pool import to_scene_data
 from splatrender.render.camera import Camera
 from splatrender.render.renderer import Renderer
 

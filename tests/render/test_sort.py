@@ -7,9 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from splatrender.gpu import COPY_DST, COPY_SRC, STORAGE, Binding, load_shader
+from splatrender.gpu import COPY_DST, COPY_SRC, STORAGE, Binding
 from splatrender.reference.sort import radix_sort
 from splatrender.render.sort import RadixSort
+from splatrender.shaders import load_shader
 
 USAGE = [STORAGE, COPY_SRC, COPY_DST]
 MY_SHADERS = ("dispatch", "indirect", "scan", "radix_sort")

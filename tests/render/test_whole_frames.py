@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from splatrender.formats import load
-from splatrender.formats.gpu_pack import sanitize, to_scene_data
 from splatrender.formats.splats import Splats
 from splatrender.reference.metrics import fraction_off, psnr
+from splatrender.reference.pool import sanitize, to_scene_data
 from splatrender.reference.project import project
 from splatrender.reference.render import render
+from splatrender.render import frame_buffers
 from splatrender.render import renderer as renderer_mod
 from splatrender.render.camera import Camera
 from splatrender.render.renderer import Renderer
@@ -116,7 +117,7 @@ def test_zero_and_tiny_opacity_give_background(device, run):
     np.testing.assert_allclose(img, np.broadcast_to(BG, img.shape), atol=1e-6)
 
 
-def test_nan_and_inf_input_are_dropped_not_drawn(device, run):
+def test_nan_and_inf_input_are_stored_invisible_not_drawn(device, run):
     rng = np.random.default_rng(9)
     s = random_splats(rng, 1000, 2)
     s.means[0, 1] = np.nan
@@ -125,13 +126,16 @@ def test_nan_and_inf_input_are_dropped_not_drawn(device, run):
     s.sh[3, 4, 1] = np.nan
     s.opacities[4] = np.inf  # clamped to an opaque splat, drawn
     cam = Camera.look_at((0, 0, -3), (0, 0, 0), (0, -1, 0), width=64, height=48)
-    with pytest.warns(UserWarning, match="dropped 4 splats"):
+    with pytest.warns(UserWarning, match="4 splats with non-finite values"):
         img = gpu_frame(device, run, s, cam)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clean = sanitize(s)[0]
+        kept, invisible = sanitize(s)
+    assert invisible == 4 and len(kept) == len(s)
     assert np.isfinite(img).all()
-    assert_matches(img, ref_render(clean, cam, "classic", BG))
+    assert_matches(img, ref_render(kept, cam, "classic", BG))
+    drawn = ref_render(kept.subset(np.arange(len(s)) >= 4), cam, "classic", BG)
+    assert_matches(img, drawn)  # the four broken splats add nothing to the image
 
 
 def test_empty_scene_is_background(device, run):
@@ -150,8 +154,8 @@ def test_odd_image_sizes(device, run, size):
 
 
 def test_pair_buffer_grows_and_redraws(device, run, monkeypatch):
-    monkeypatch.setattr(renderer_mod, "_MIN_PAIR_CAPACITY", 300)
-    monkeypatch.setattr(renderer_mod, "_PAIRS_PER_SPLAT_GUESS", 0)
+    monkeypatch.setattr(frame_buffers, "MIN_PAIR_CAPACITY", 300)
+    monkeypatch.setattr(renderer_mod, "PAIRS_PER_SPLAT_GUESS", 0)
     rng = np.random.default_rng(12)
     s = random_splats(rng, 2000, 0, log_scale=(-3, -1.5))
     cam = Camera.look_at((0, 0, -2.5), (0, 0, 0), (0, -1, 0), width=100, height=80)

@@ -36,7 +36,7 @@ p = d.compute_pipeline(src, label="triple")
 n = 1000
 b = d.create_buffer(4 * n, [STORAGE, COPY_DST, COPY_SRC], "data")
 d.write_buffer(b, struct.pack(f"<{n}I", *range(n)))
-g = d.bind_group(p, 0, [b])
+g = d.bind_group(p, 0, {"data": b})
 e = d.encoder("t")
 with e.compute_pass("triple") as cp:
     cp.dispatch(p, [g], (n + 63) // 64)
@@ -133,7 +133,7 @@ def test_timestamps_when_available(page):
 
 ALL_SHADERS = """
 from splatrender.gpu import GPUError, request_device
-from splatrender.gpu.shaders import load_shader, shader_names
+from splatrender.shaders import load_shader, shader_names
 d = await request_device()
 bad = {}
 names = shader_names()

@@ -14,7 +14,7 @@ def _run_without_numpy(code: str) -> subprocess.CompletedProcess:
 def test_browser_path_imports_no_numpy():
     r = _run_without_numpy(
         "import splatrender.web.app, splatrender.formats.runtime, splatrender.render.renderer\n"
-        "import splatrender.gpu.shaders, splatrender.cli.serve\n"
+        "import splatrender.shaders, splatrender.cli.serve\n"
         "import splatrender.lod.scene, splatrender.lod.sog_source, splatrender.lod.gpu_decode\n"
         "print('ok')\n"
     )

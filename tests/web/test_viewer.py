@@ -29,8 +29,8 @@ def _orbit_eye(info: dict, yaw_deg: float) -> list[float]:
 def native_render(path, cam: dict, width: int, height: int) -> np.ndarray:
     """The native (wgpu-py, numpy reader) render of the browser's camera, RGB uint8."""
     from splatrender.formats import load
-    from splatrender.formats.gpu_pack import to_scene_data
     from splatrender.gpu import request_device
+    from splatrender.reference.pool import to_scene_data
     from splatrender.render.camera import Camera
     from splatrender.render.renderer import Renderer
 

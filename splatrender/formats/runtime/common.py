@@ -9,12 +9,26 @@ from dataclasses import dataclass, field
 from .fill import Plan, PoolFiller
 from .scene import Vec3
 
-# decode_attrs.wgsl slots
+# decode_attrs.wgsl slots: where each output value is read from (ATTR_CONSTS reach WGSL)
 ATTR_SLOTS = 60
 MISSING = 0xFFFFFFFF
 SLOT_MEAN, SLOT_OPACITY, SLOT_QUAT, SLOT_SCALE, SLOT_DC, SLOT_REST = 0, 3, 4, 8, 11, 14
+# stats words of the PLY opacity check (layout.STAT_INVISIBLE is the shared one)
+STAT_OUTSIDE, STAT_FINITE = 1, 2
+ATTR_CONSTS = {
+    "SLOTS": ATTR_SLOTS,
+    "MISSING": MISSING,
+    "SLOT_MEAN": SLOT_MEAN,
+    "SLOT_OPACITY": SLOT_OPACITY,
+    "SLOT_QUAT": SLOT_QUAT,
+    "SLOT_SCALE": SLOT_SCALE,
+    "SLOT_DC": SLOT_DC,
+    "SLOT_REST": SLOT_REST,
+    "STAT_OUTSIDE": STAT_OUTSIDE,
+    "STAT_FINITE": STAT_FINITE,
+}
 
-After = Callable[[PoolFiller, bytes], Awaitable[list[str]]]
+After = Callable[[PoolFiller, tuple[int, ...]], Awaitable[list[str]]]
 
 
 @dataclass

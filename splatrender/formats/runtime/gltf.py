@@ -21,6 +21,7 @@ from ..gltf_container import (
 )
 from .codecs import Codecs
 from .common import (
+    ATTR_CONSTS,
     MISSING,
     SLOT_OPACITY,
     SLOT_QUAT,
@@ -179,5 +180,5 @@ async def prepare(
     idx = list(sample_indices(total))
     bounds = robust_bounds([position(g) for g in idx], total, [alpha(g) for g in idx])
     fmt = "glb" if data[:4] == GLB_MAGIC else "gltf"
-    return Decoded(Plan("decode_attrs", parts, stats=True), total, degree, "RUB", bounds, fmt,
+    return Decoded(Plan("decode_attrs", parts, ATTR_CONSTS), total, degree, "RUB", bounds, fmt,
                    quirks)  # fmt: skip

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ...errors import FormatError
 from ...gpu import Device
+from ...shaders.layout import STAT_INVISIBLE
 from .. import sniff_bytes
 from .codecs import Codecs, native_codecs
 from .common import Decoded
@@ -107,6 +108,11 @@ async def load_to_pool(
     quirks = list(dec.quirks)
     try:
         stats = await filler.run(dec.plan)
+        invisible = stats[STAT_INVISIBLE]
+        if invisible:
+            quirks.append(
+                f"{invisible} splats with non-finite values or a zero rotation stored invisible"
+            )
         if dec.after is not None:
             quirks += await dec.after(filler, stats)
         pool = filler.finish()
@@ -114,4 +120,4 @@ async def load_to_pool(
         filler.destroy()
         raise
     lo, hi = dec.bounds
-    return GpuScene(pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks)
+    return GpuScene(pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks, invisible)

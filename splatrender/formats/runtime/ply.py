@@ -12,16 +12,18 @@ import math
 import warnings
 
 from ...errors import FormatError
-from ...render.layout import WORKGROUP
 from .._io import Source
 from ..plyheader import TYPES, parse_header
 from .common import (
+    ATTR_CONSTS,
     SLOT_DC,
     SLOT_MEAN,
     SLOT_OPACITY,
     SLOT_QUAT,
     SLOT_REST,
     SLOT_SCALE,
+    STAT_FINITE,
+    STAT_OUTSIDE,
     AttrTable,
     Decoded,
     rows,
@@ -150,7 +152,7 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
         scale_linear=False, opacity_linear=linear, file_sh=3 * m, count_opacity=maybe_linear
     )
     part = Part(n, params, lambda first, k: [rows(view, start, stride)(first, k)], stride)
-    plan = Plan("decode_attrs", [part], stats=True)
+    plan = Plan("decode_attrs", [part], ATTR_CONSTS)
     ox, oy, oz = (start + offsets[a] for a in "xyz")
 
     def position(i: int):
@@ -160,12 +162,11 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
     after = None
     if maybe_linear:
 
-        async def after(filler: PoolFiller, stats: bytes) -> list[str]:
-            outside = int.from_bytes(stats[0:4], "little")
-            finite = int.from_bytes(stats[4:8], "little")
+        async def after(filler: PoolFiller, stats: tuple[int, ...]) -> list[str]:
+            outside, finite = stats[STAT_OUTSIDE], stats[STAT_FINITE]
             if finite < 16 or outside:
                 return []
-            await filler.run_pages("decode_attrs", "linear_opacity", {"WG": WORKGROUP})
+            await filler.run_pages("decode_attrs", "linear_opacity", ATTR_CONSTS)
             msg = (
                 "opacity values all lie in [0,1]: read as opacity after the sigmoid "
                 "(HY-World 2.0 style); pass opacity='logit' to keep them as logits"

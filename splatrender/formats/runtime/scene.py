@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from ...render.pool import SplatPool
 
 BOUNDS_SAMPLES = 4096
-BOUNDS_PERCENTILE = 1.0  # as formats/gpu_pack.py
-FRAMING_MIN_ALPHA = 0.25  # as formats/gpu_pack.py
+BOUNDS_PERCENTILE = 1.0  # as reference/pool.py
+FRAMING_MIN_ALPHA = 0.25  # as reference/pool.py
 Vec3 = tuple[float, float, float]
 
 
@@ -27,6 +27,7 @@ class GpuScene:
     name: str
     format: str = ""
     quirks: list[str] = field(default_factory=list)
+    invisible: int = 0  # broken splats stored invisible (decode_common.wgsl)
 
     def destroy(self) -> None:
         self.pool.destroy()
@@ -51,11 +52,11 @@ def _percentile(sorted_vals: list[float], q: float) -> float:
 def robust_bounds(
     points: Iterable[Vec3], count: int, alphas: Iterable[float] | None = None
 ) -> tuple[Vec3, Vec3]:
-    """Framing bounds as ``gpu_pack.robust_bounds``, from a sample of splats.
+    """Framing bounds as ``reference.pool.robust_bounds``, from a sample of splats.
 
     Splats under ``FRAMING_MIN_ALPHA`` are left out (unless too few remain), then the
     1st-99th percentiles of the finite means (min/max under 100 splats). Equals
-    ``gpu_pack``'s bounds when every splat is sampled; otherwise an estimate.
+    ``reference.pool``'s bounds when every splat is sampled; otherwise an estimate.
     """
     pts = list(points)
     if alphas is not None:

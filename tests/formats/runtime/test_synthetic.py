@@ -38,13 +38,13 @@ def check(device, run, data, name, *, sh_degree=None, **kw):
     scene = run(load_to_pool(device, data, name=name, sh_degree=sh_degree, **kw))
     try:
         opts = {"opacity": kw["opacity"]} if "opacity" in kw else {}
-        s, kept, g, r, _ = numpy_twin(data, name, sh_degree, **opts)
+        s, bad, g, r, _ = numpy_twin(data, name, sh_degree, **opts)
         assert (scene.count, scene.axes) == (len(s), s.axes)
         assert scene.sh_degree == (
             s.sh_degree if sh_degree is None else min(sh_degree, s.sh_degree)
         )
         geom, sh = read_pool(run, scene)
-        compare(geom, sh, kept, g, r)
+        compare(geom, sh, bad, g, r)
         return scene.quirks, s.quirks
     finally:
         scene.destroy()
