@@ -82,3 +82,18 @@ def _hide_foreign_running_loop(request):
         yield
     finally:
         asyncio.events._set_running_loop(loop)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that takes the ``device`` fixture carries the ``gpu`` marker, so
+    ``-m "not gpu"`` really runs without an adapter (checked, not trusted)."""
+    unmarked = [
+        i.nodeid
+        for i in items
+        if "device" in getattr(i, "fixturenames", ()) and i.get_closest_marker("gpu") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "tests using the GPU `device` fixture need @pytest.mark.gpu:\n  "
+            + "\n  ".join(unmarked)
+        )

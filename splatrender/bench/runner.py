@@ -22,6 +22,7 @@ from typing import Any
 from .. import __version__
 from ..errors import SplatError
 from ..gpu import Buffer, Device, Encoder
+from ..scene import settle
 from . import paths
 from .schema import Adapter, Frame, Machine, Results, Run, SceneInfo, Settings
 
@@ -197,20 +198,23 @@ def resolve_scene(spec: str) -> str:
 
 
 async def _open(location: str, renderer, budget: int | None):
-    from ..cli._scene import OpenScene, open_scene
+    """The scene at ``location`` opened the way users open it (``open_scene``), attached
+    to ``renderer``; a procedural scene is written as PLY bytes and decoded likewise."""
+    from ..scene import open_scene
 
+    source, name = location, None
     if location.startswith(PROCEDURAL):
-        from ..reference.pool import to_scene_data
+        from ..formats import ply
         from .procedural import surface_scene
 
         try:
             n = int(location[len(PROCEDURAL) :])
         except ValueError:
             raise SplatError(f"expected procedural:N (N splats), got {location!r}") from None
-        data = to_scene_data(surface_scene(n), name=f"procedural-{n}")
-        renderer.set_scene(data)
-        return OpenScene(data.name, data.axes, data.bounds_min, data.bounds_max, data.count)
-    return await open_scene(location, renderer, budget=budget)
+        source, name = ply.to_bytes(surface_scene(n)), f"procedural-{n}"
+    scene = await open_scene(source, renderer.device, name=name, budget=budget)
+    renderer.set_pool(scene.pool)
+    return scene
 
 
 # -- the run -----------------------------------------------------------------------
@@ -223,13 +227,13 @@ async def bench_config(
     n = config.frames
 
     def cam(i: int):
-        return paths.camera(scene.bounds_min, scene.bounds_max, scene.axes, w, h, i, config.path, n)
+        return paths.camera(*scene.bounds, scene.axes, w, h, i, config.path, n)
 
     async def frame(i: int) -> Frame:
         lod_ms = None
-        if scene.lod is not None:
+        if scene.streamed:
             t0 = time.perf_counter()
-            await scene.lod.update(cam(i))
+            await scene.update(cam(i))
             lod_ms = 1000 * (time.perf_counter() - t0)
         for _ in range(3):  # a frame whose buffers overflowed is redrawn, not counted
             ms, stages, cpu = await _timed_frame(renderer, cam(i), timing)
@@ -241,7 +245,7 @@ async def bench_config(
         return Frame(round(ms, 4), rounded, s.splats, s.visible, s.pairs, lod, round(cpu, 4))
 
     load0 = os.getloadavg()[0]
-    await scene.prepare(cam(0))
+    await settle(scene, cam(0))
     await renderer.render(cam(0))  # compile pipelines, size buffers
     for _ in range(config.warmup):
         await frame(0)
@@ -256,18 +260,18 @@ async def bench_config(
     notes = [f"load average {load0:.1f} -> {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)"]
     if timing == "cpu-sync":
         notes.append("stage times: CPU time around a queue sync per pass (no GPU timestamps)")
-    if scene.lod is not None:
-        notes.append(f"LOD set: {scene.lod.budget:,}-splat budget, streamed until settled")
+    if scene.streamed:
+        notes.append(f"LOD set: {scene.budget:,}-splat budget, streamed until settled")
     return Run(
         runtime="native",
         renderer=f"splatrender {__version__}",
         adapter=Adapter(d.name, d.vendor, d.backend, d.adapter_type, d.driver),
-        scene=SceneInfo(scene.name, location, scene.count, scene.lod is not None),
+        scene=SceneInfo(scene.name, location, scene.count, scene.streamed),
         settings=Settings(
             w,
             h,
             n,
-            budget if scene.lod is not None else None,
+            budget if scene.streamed else None,
             config.warmup,
             config.path,
             config.mode,
@@ -320,7 +324,7 @@ async def run_bench(
                         say(f"skipping {location}: {e}")
                         bar.update(per_run * len(config.sizes) * (len(config.budgets)))
                         break
-                    key = budget if scene.lod is not None else None
+                    key = budget if scene.streamed else None
                     if key in done_budgets:  # plain scenes have no budget: run once
                         await scene.close()
                         bar.update(per_run * len(config.sizes))

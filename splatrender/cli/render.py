@@ -50,7 +50,8 @@ def choose_camera(args: argparse.Namespace, scene):
     if args.cameras:
         return camera_from_file(args.cameras, args.camera_index, w, h)
     w, h = w or 1280, h or 720
-    centre = tuple((a + b) / 2 for a, b in zip(scene.bounds_min, scene.bounds_max, strict=True))
+    lo, hi = scene.bounds
+    centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
     if args.eye:
         return Camera.look_at(
             args.eye,
@@ -60,9 +61,7 @@ def choose_camera(args: argparse.Namespace, scene):
             height=h,
             fov_y_deg=args.fov_y,
         )
-    return Camera.framing(
-        scene.bounds_min, scene.bounds_max, scene.axes, width=w, height=h, fov_y_deg=args.fov_y
-    )
+    return Camera.framing(lo, hi, scene.axes, width=w, height=h, fov_y_deg=args.fov_y)
 
 
 def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
@@ -74,14 +73,15 @@ def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
 async def render_file(args: argparse.Namespace) -> Path:
     from ..gpu import request_device
     from ..render.renderer import Renderer
-    from ._scene import open_scene
+    from ..scene import open_scene, settle
 
     device = await request_device(getattr(args, "adapter", None))
     renderer = Renderer(device, mode=args.mode)
-    scene = await open_scene(args.scene, renderer, budget=getattr(args, "budget", None))
+    scene = await open_scene(args.scene, device, budget=getattr(args, "budget", None))
     try:
+        renderer.set_pool(scene.pool)
         camera = choose_camera(args, scene)
-        await scene.prepare(camera)
+        await settle(scene, camera)
         timing = getattr(args, "timing", False)
         if timing:
             await renderer.render(camera, args.background)  # warm-up: pipelines, buffers
@@ -99,22 +99,27 @@ async def render_file(args: argparse.Namespace) -> Path:
             label = "GPU ms" if stages else "no timestamp queries on this adapter"
             print(f"{label}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
         if getattr(args, "check", False):
-            if scene.splats is None:
-                print("--check compares plain scenes only; skipped for a LOD set")
-            else:
-                _check(scene.splats, camera, args, rgba, renderer.tile_size)
+            _check(args.scene, scene, camera, args, rgba, renderer.tile_size)
     finally:
         await scene.close()
     return out
 
 
-def _check(splats, camera, args, rgba: bytes, tile: int) -> None:
+def _check(location: str, scene, camera, args, rgba: bytes, tile: int) -> None:
+    """The float64 reference of the same view from the numpy reader (the oracle, read
+    separately from the runtime decode the frame came from)."""
     import numpy as np
 
+    from ..formats import load
+    from ..lod.locate import is_url
     from ..reference.metrics import fraction_off, psnr
     from ..reference.pool import sanitize
     from ..reference.render import render
 
+    if scene.streamed or is_url(location):
+        print("--check compares local plain scenes only; skipped for a LOD set or a URL")
+        return
+    splats = load(location)
     ref = render(sanitize(splats)[0], camera, args.mode, args.background, tile)
     img = np.frombuffer(rgba, np.uint8).reshape(camera.height, camera.width, 4)[..., :3] / 255
     ref8 = np.round(np.clip(ref, 0, 1) * 255) / 255

@@ -14,25 +14,21 @@ already shows the whole scene coarsely.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import FormatError
+from ..io.fetch import CorruptData, Fetcher, open_fetcher, verify
 from .chunk import ChunkHeader
 from .manifest import Hierarchy, parse_manifest
 from .pool import PageTable
 from .select import DEFAULT_PIXEL_ERROR, View, device_budget, drawable_cover, select_cut
-from .stream import (
-    DEFAULT_CONCURRENCY,
-    CorruptData,
-    Fetcher,
-    Streamer,
-    open_fetcher,
-    verify,
-)
+from .stream import DEFAULT_CONCURRENCY, Streamer
 
+PROGRESS_S = 0.1  # progress callback interval while the root set loads
 POOL_SLACK = 1.5  # pool pages = root pages + slack x budget pages (+ a few)
 
 
@@ -54,6 +50,7 @@ class ChunkSetSource:
     """A set written by ``splatrender lod build``: chunks decoded on the GPU as they are."""
 
     gpu_decode = True
+    format = "lod"
 
     def __init__(self, hierarchy: Hierarchy, fetcher: Fetcher, name: str = "") -> None:
         self.hierarchy = hierarchy
@@ -104,9 +101,18 @@ class FrameInfo:
     wanted: int
     uploaded: int
     resident: int
+    streaming: bool  # fetches pending or arrivals not yet uploaded: update again
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        return tuple(self.drawn)
 
 
 class LodScene:
+    """A LOD set streamed into a fixed page pool (a ``scene.SceneSource``)."""
+
+    streamed = True
+
     def __init__(
         self,
         source: LodSource,
@@ -127,6 +133,12 @@ class LodScene:
         self.hierarchy = h
         self.device = device
         self.budget = budget
+        self.pool_budget = budget  # the budget the pool was sized for
+        self.name = str(getattr(source, "name", "") or "")
+        self.format = getattr(source, "format", "lod")
+        self.count = h.count or sum(n.count for n in h.nodes.values() if not n.children)
+        self.sh_degree = h.sh_degree
+        self.quirks: list[str] = []
         self.pixel_error = pixel_error
         self.max_uploads = max_uploads
         self.page_size = page_size or h.page_size
@@ -174,24 +186,44 @@ class LodScene:
         budget: int | None = None,
         device_class: str = "desktop",
         fetcher: Fetcher | None = None,
+        codecs: Any = None,
+        source_options: dict | None = None,
+        progress=None,
         **options: Any,
     ) -> LodScene:
-        """Open a LOD set (``lod.json`` of ``lod build``, or a PlayCanvas ``lod-meta.json``)."""
-        if location.rstrip("/").endswith("lod-meta.json"):
+        """Open a LOD set (``lod.json`` of ``lod build``, or a PlayCanvas ``lod-meta.json``)
+        and load its root set. ``codecs`` decode SOG WebP files (default: native);
+        ``source_options`` go to the source (e.g. a SOG ``cache_bytes``)."""
+        if location.split("?")[0].rstrip("/").endswith("lod-meta.json"):
             from .sog_source import SogLodSource
 
-            source: LodSource = await SogLodSource.open(location, fetcher)
+            source: LodSource = await SogLodSource.open(
+                location, fetcher, codecs=codecs, **(source_options or {})
+            )
         else:
             source = await ChunkSetSource.open(location, fetcher)
-        scene = cls(source, device, budget=device_budget(device_class, budget), **options)
-        await scene.load_roots()
+        scene = None
+        try:
+            scene = cls(source, device, budget=device_budget(device_class, budget), **options)
+            await scene.load_roots(progress=progress)
+        except BaseException:
+            if scene is not None:
+                await scene.close()
+            elif hasattr(source, "close"):
+                source.close()
+            raise
         return scene
 
-    async def load_roots(self, timeout: float | None = 120.0) -> None:
-        """Fetch, upload and pin the root set (the always-drawable coarse scene)."""
+    async def load_roots(self, timeout: float | None = 120.0, progress=None) -> None:
+        """Fetch, upload and pin the root set (the always-drawable coarse scene);
+        ``progress(done, total)`` counts root nodes as they arrive."""
         h = self.hierarchy
         self.streamer.schedule(h.roots)
-        await self.streamer.drain(timeout)
+        drain = asyncio.ensure_future(self.streamer.drain(timeout))
+        while progress is not None and not drain.done():
+            await asyncio.wait([drain], timeout=PROGRESS_S)
+            progress(min(len(h.roots), self.streamer.stats.completed), len(h.roots))
+        await drain
         self._upload(len(h.roots), protected=set(h.roots))
         missing = [r for r in h.roots if r not in self.table]
         if missing:
@@ -233,8 +265,14 @@ class LodScene:
             len(wanted),
             uploaded,
             len(self.table),
+            bool(wanted or self.streamer.busy or self.streamer.ready),
         )
         return self.last_info
+
+    def set_budget(self, splats: int) -> None:
+        """Splats the cut may hold, up to what the pool was sized for (a larger budget
+        needs a reopen); 0 means that size."""
+        self.budget = min(splats, self.pool_budget) if splats > 0 else self.pool_budget
 
     def _upload(
         self, limit: int, protected: set[Hashable], essential: set[Hashable] | None = None
@@ -271,7 +309,8 @@ class LodScene:
 
     @property
     def bounds(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
-        return self.hierarchy.bounds_min, self.hierarchy.bounds_max
+        """The manifest's bounds (a LOD builder computes them as ``scene.bounds``)."""
+        return tuple(self.hierarchy.bounds_min), tuple(self.hierarchy.bounds_max)
 
     @property
     def axes(self) -> str:

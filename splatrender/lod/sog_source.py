@@ -9,7 +9,7 @@ count), so the same projected-size selection applies.
 
 Decoding is the runtime path on every backend (``formats.runtime.sog``): the CPU only
 entropy-decodes the WebP textures through *codecs* (natively Pillow in a worker
-thread, in the browser ``gpu.browser_codecs``), and ``shaders/decode_sog.wgsl`` writes
+thread, in the browser ``io.browser_codecs``), and ``shaders/decode_sog.wgsl`` writes
 a node's range of texels straight into its pool pages at upload. A decoded file (its
 RGBA texels, ~24 B/splat) serves every node it holds; an LRU under a byte budget keeps
 decoded files, so nodes evicted from a full pool come back without a refetch.
@@ -24,8 +24,8 @@ from collections import OrderedDict
 from typing import Any
 
 from ..errors import FormatError
+from ..io.fetch import CorruptData, Fetcher, open_fetcher
 from .manifest import Hierarchy, Node
-from .stream import CorruptData, Fetcher, open_fetcher
 
 # Pool page size for SOG sets. Their nodes hold a few thousand to ~60K splats, so 64K
 # pages sat mostly empty (Taebak at a 1M budget: 284 MiB pool at 64K, 140 MiB at 16K).
@@ -107,6 +107,8 @@ class SogLodSource:
     """Nodes of a streamed SOG set: WebP decoded on the CPU, texels decoded into pool
     pages on the GPU."""
 
+    format = "sog-lod"
+
     gpu_decode = False  # LodScene's chunk decoder is not used; this source has its own
 
     def __init__(
@@ -122,7 +124,7 @@ class SogLodSource:
         self.fetcher = fetcher
         self.hierarchy, self.files, self.ranges = parse_lod_meta(data, name)
         if codecs is None:
-            from ..formats.runtime.codecs import ThreadedCodecs
+            from ..io.codecs import ThreadedCodecs
 
             codecs = ThreadedCodecs()
         self.codecs = codecs

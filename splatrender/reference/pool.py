@@ -12,9 +12,9 @@ import warnings
 
 import numpy as np
 
-from ..formats.runtime.scene import BOUNDS_PERCENTILE, FRAMING_MIN_ALPHA
 from ..formats.splats import Splats
 from ..render.scene_data import SceneData
+from ..scene.bounds import BOUNDS_PERCENTILE, FRAMING_MIN_ALPHA
 from ..shaders.layout import (
     GEOM_FLOATS,
     GEOMETRY,
@@ -111,3 +111,10 @@ def to_scene_data(splats: Splats, name: str = "") -> SceneData:
         name=name or splats.source,
         invisible=invisible,
     )
+
+
+def gather_samples(geometry: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The twin of ``shaders/sample_geometry.wgsl``: (x, y, z, opacity logit) rows of
+    the (N, GEOM_FLOATS) pool records at ``indices``."""
+    cols = [*range(GEOMETRY.cols("mean").start, GEOMETRY.cols("mean").stop)]
+    return geometry[indices][:, [*cols, GEOMETRY.offset("opacity")]]

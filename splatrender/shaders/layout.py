@@ -193,6 +193,16 @@ PAGE_UNIFORMS = Struct(
         ("_pad1", "u32", ""),
     ),
 )
+# scene/bounds.py: one sample_geometry dispatch per page.
+SAMPLE_PARAMS = Struct(
+    "SampleParams",
+    (
+        ("first", "u32", "the page's first entry in `indices` and `samples`"),
+        ("count", "u32", "samples taken from the page"),
+        ("_pad0", "u32", ""),
+        ("_pad1", "u32", ""),
+    ),
+)
 # The block every runtime decoder's params start with (formats/runtime/fill.py writes it).
 DECODE_SEGMENTS = 24  # input segments of one decode dispatch
 DECODE_COMMON = Struct(
@@ -261,6 +271,7 @@ def layout_wgsl() -> str:
             *(f"const {k}: f32 = {_f32(v)};" for k, v in floats.items()),
             FRAME_UNIFORMS.wgsl(),
             PAGE_UNIFORMS.wgsl(),
+            SAMPLE_PARAMS.wgsl(),
             DECODE_COMMON.wgsl(),
             "",
         ]

@@ -15,70 +15,22 @@ import json
 import os
 import sys
 import time
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, SplatError
-from ..lod.locate import LOD_MANIFESTS, is_url, lod_manifest
+from ..lod.locate import is_url
+from ..scene import open_scene, settle
+from ..scene.open import scene_name
 from .controls import CameraController
 from .hud import FrameStats, Hud, HudInfo, crop
 
 DEFAULT_SIZE = (1280, 720)
 BACKGROUND = (0.0, 0.0, 0.0)
-DOWNLOAD_CHUNK = 1 << 20
 
 
 # -- sources -------------------------------------------------------------------------
-
-
-def source_name(source: str) -> str:
-    """A short name for titles and messages: the file (or folder) name."""
-    if is_url(source):
-        path = urllib.parse.urlparse(source).path.rstrip("/")
-        return urllib.parse.unquote(path.rsplit("/", 1)[-1]) or source
-    p = Path(source)
-    return p.parent.name if p.name in LOD_MANIFESTS else p.name or str(p)
-
-
-def download(url: str, progress=None, timeout: float = 30.0) -> bytes:
-    """Fetch ``url``, calling ``progress(done_bytes, total_bytes_or_None)`` per chunk."""
-    req = urllib.request.Request(url, headers={"User-Agent": "splatrender"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            total = resp.headers.get("Content-Length")
-            total = int(total) if total and total.isdigit() else None
-            chunks, done = [], 0
-            while True:
-                chunk = resp.read(DOWNLOAD_CHUNK)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-    except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts are OSErrors
-        raise FormatError(url, f"download failed: {e}") from None
-    return b"".join(chunks)
-
-
-def load_scene(source: str, progress=None):
-    """Read any scene (file, SOG folder, URL) into ``SceneData`` (blocking; run in a thread)."""
-    from ..formats import load
-    from ..reference.pool import to_scene_data
-
-    name = source_name(source)
-    if is_url(source):
-        splats = load(download(source, progress), name=name)
-    else:
-        if not os.path.exists(source):
-            raise FormatError(str(source), "no such file or folder")
-        splats = load(source)
-    if len(splats) == 0:
-        raise FormatError(str(source), "the scene holds no splats")
-    return to_scene_data(splats, name=name)
 
 
 def load_cameras(path: str | None) -> list[dict]:
@@ -98,7 +50,7 @@ def load_cameras(path: str | None) -> list[dict]:
 def output_path(source: str, suffix: str) -> Path:
     """``<scene stem><suffix>`` next to the scene, or in the working folder when that
     is not writable (read-only scene folders, URLs). Never overwrites: adds -2, -3..."""
-    name = source_name(source)
+    name = scene_name(source)
     stem = name.split(".")[0] or "scene"
     folder = Path.cwd()
     if not is_url(source):
@@ -185,10 +137,9 @@ class ViewerApp:
         self.frame_stats = FrameStats()
         self.info = HudInfo(adapter=device.info.name, mode=opts.mode)
         self.source: str | None = None
-        self.scene = None  # SceneData, or the LodScene of a streamed LOD set
-        self.lod = None
+        self.scene = None  # the open SceneSource (plain, or a streamed LOD set)
         self._lod_task: asyncio.Task | None = None
-        self._lod_drawn: tuple | None = None
+        self._lod_drawn: Any = None
         self.draws = 0  # frames drawn (tests check an idle window adds none)
         self.loads = 0  # finished load attempts, successful or not (not cancelled ones)
         self._last_tick = time.perf_counter()
@@ -237,7 +188,7 @@ class ViewerApp:
         return task
 
     async def _load(self, source: str) -> None:
-        name = source_name(source)
+        name = scene_name(source)
         self.info.error = ""
         self._status(f"loading {name}...")
         loop = asyncio.get_running_loop()
@@ -248,13 +199,10 @@ class ViewerApp:
             loop.call_soon_threadsafe(self._status, f"downloading {name}: {text}")
 
         t0 = time.perf_counter()
-        manifest = lod_manifest(source)
         try:
-            if manifest is not None:
-                scene = await self._open_lod(manifest)
-            else:
-                scene = await asyncio.to_thread(load_scene, source, progress)
-                self.renderer.set_scene(scene)
+            scene = await open_scene(
+                source, self.device, budget=self.opts.lod_budget, progress=progress
+            )
         except asyncio.CancelledError:
             raise
         except Exception as e:  # a bad file must never take the viewer down
@@ -264,24 +212,15 @@ class ViewerApp:
             self._status("")
             self.loads += 1
             return
-        if self.lod is not None and self.lod is not scene:
-            old, self.lod = self.lod, None
+        old, self.scene = self.scene, scene
+        self.renderer.set_pool(scene.pool)
+        if old is not None:
             self._spawn(old.close())
-        self.scene = scene
         self.source = source
-        if manifest is not None:
-            self.lod = scene
-            self._lod_drawn = None
-            lo, hi = scene.bounds
-            leaves = scene.hierarchy.nodes.values()
-            self.info.total = sum(n.count for n in leaves if not n.children)
-            self.controls.set_scene(lo, hi, scene.axes, cameras=self.controls.cameras)
-            count = f"LOD set, {self.info.total:,} splats at full detail"
-        else:
-            self.info.total = scene.count
-            same = self.controls.cameras
-            self.controls.set_scene(scene.bounds_min, scene.bounds_max, scene.axes, cameras=same)
-            count = f"{scene.count:,} splats"
+        self._lod_drawn = None
+        self.info.total = scene.count
+        self.controls.set_scene(*scene.bounds, scene.axes, cameras=self.controls.cameras)
+        count = f"{scene.count:,} splats" + (" at full detail (LOD set)" if scene.streamed else "")
         w, h = self.canvas.get_physical_size()
         # Sized before the first frame, which then comes out whole. A window too large
         # for the adapter raises here and again in the frame, which reports it.
@@ -295,29 +234,20 @@ class ViewerApp:
         print(f"splatrender view: {name}: {count} in {ms:.0f} ms", file=sys.stderr)
         self.loads += 1
 
-    async def _open_lod(self, manifest: str):
-        from ..lod.scene import LodScene
-
-        self._status(f"opening LOD set {source_name(manifest)}...")
-        lod = await LodScene.open(manifest, self.device, budget=self.opts.lod_budget)
-        self.renderer.set_pool(lod.pool)
-        return lod
-
     async def _lod_update(self, camera) -> None:
         """Select the LOD cut for the view just drawn; draw again when it changes.
 
         Fetches run in the background: while some are pending, poll (without drawing)
         until what is drawable changes, so streaming in ends with one fresh frame."""
-        lod = self.lod
-        while lod is not None and lod is self.lod:
-            info = await lod.update(camera)
+        scene = self.scene
+        while scene is not None and scene is self.scene:
+            info = await scene.update(camera)
             self.info.drawn = info.drawn_splats
-            drawn = tuple(info.drawn)
-            if drawn != self._lod_drawn:
-                self._lod_drawn = drawn
+            if info.version != self._lod_drawn:
+                self._lod_drawn = info.version
                 self.canvas.request_draw()
                 return
-            if not info.wanted:
+            if not info.streaming:
                 return
             await asyncio.sleep(0.05)
 
@@ -388,7 +318,7 @@ class ViewerApp:
         self.device.submit(enc)
         self.draws += 1
         self._spawn(self._after_frame(t0, image is not None))
-        if self.lod is not None and image is not None:
+        if self.scene is not None and self.scene.streamed and image is not None:
             if self._lod_task is not None:
                 self._lod_task.cancel()
             self._lod_task = self._spawn(self._lod_update(self.controls.camera(w, h)))
@@ -423,7 +353,7 @@ class ViewerApp:
         way, but wgpu 0.32's ``on_submitted_work_done_async`` is broken.)"""
         if rendered:
             grew = await self.renderer.grow_if_needed()
-            if self.lod is None:
+            if self.scene is not None and not self.scene.streamed:
                 self.info.drawn = self.renderer.stats.visible
             if grew:
                 self.canvas.request_draw()
@@ -469,39 +399,24 @@ async def render_png(source: str, opts: ViewerOptions, path: Path | None = None)
 
     device = await request_device(opts.adapter)
     renderer = await Renderer.create(device, mode=opts.mode)
-    manifest = lod_manifest(source)
-    lod = None
-    if manifest is not None:
-        from ..lod.scene import LodScene
-
-        lod = await LodScene.open(manifest, device, budget=opts.lod_budget)
-        renderer.set_pool(lod.pool)
-        lo, hi, axes = *lod.bounds, lod.axes
-    else:
-        scene = await asyncio.to_thread(load_scene, source, None)
-        renderer.set_scene(scene)
-        lo, hi, axes = scene.bounds_min, scene.bounds_max, scene.axes
-    controls = CameraController(lo, hi, axes, cameras=load_cameras(opts.cameras))
-    w, h = opts.size
-    controls.handle_event({"event_type": "resize", "width": w, "height": h})
-    controls.reset()
-    camera = controls.camera(w, h)
-    if lod is not None:  # stream in what the start view needs, then render
-        for _ in range(200):
-            info = await lod.update(camera)
-            if not info.wanted:
-                break
-            await asyncio.sleep(0.05)
-        await lod.update(camera)
-    await renderer.render(camera, opts.background)
-    rgba = await renderer.read_rgba8()
-    if lod is not None:
-        await lod.close()
+    scene = await open_scene(source, device, budget=opts.lod_budget)
+    try:
+        renderer.set_pool(scene.pool)
+        controls = CameraController(*scene.bounds, scene.axes, cameras=load_cameras(opts.cameras))
+        w, h = opts.size
+        controls.handle_event({"event_type": "resize", "width": w, "height": h})
+        controls.reset()
+        camera = controls.camera(w, h)
+        await settle(scene, camera)  # a LOD set: stream in what the start view needs
+        await renderer.render(camera, opts.background)
+        rgba = await renderer.read_rgba8()
+    finally:
+        await scene.close()
     return save_png(rgba, w, h, path or output_path(source, ""))
 
 
 async def run_window(source: str | None, opts: ViewerOptions) -> int:
-    title = f"{source_name(source)} - splatrender" if source else "splatrender (drop a scene file)"
+    title = f"{scene_name(source)} - splatrender" if source else "splatrender (drop a scene file)"
     try:
         app = await ViewerApp.create(opts, title)
     except SplatError:

@@ -18,31 +18,29 @@ A LOD set (``lod.json`` of ``splatrender lod build``, or a PlayCanvas
 ``lod-meta.json``) streams into a fixed page pool like the native viewer's: each
 frame runs ``LodScene.update`` (selection and uploads, never waiting for I/O) before
 drawing; fetches run as asyncio tasks on Pyodide's event loop through the page's
-``fetch`` (``gpu.browser_fetch``). While some are pending, the page calls ``poll``
+``fetch`` (``io.browser_fetch``). While some are pending, the page calls ``poll``
 between frames and draws again only when what is drawable changed.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-import math
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from ..errors import SplatError
-from ..formats.runtime import GpuScene, load_to_pool
 from ..gpu import GPUError, request_device
 from ..render.camera import Camera, default_up
 from ..render.renderer import Renderer
+from ..scene import SceneSource, open_scene
 
 PAGE_SPLATS = 1 << 16  # pool page size in the browser: the splat budget's granularity
 # Splats drawn from a LOD set when the page sets no budget: the "android" device class,
 # so the pool (about 1.5x this) stays within a phone's or an integrated GPU's memory.
 LOD_BUDGET = 1_000_000
 SOG_CACHE_BYTES = 128 << 20  # decoded SOG level files kept in the page (see sog_source)
-PROGRESS_S = 0.1  # progress callback interval while the root set loads
 
 
 def _error(e: BaseException) -> str:
@@ -63,11 +61,8 @@ class ViewerApp:
         self.presenter = presenter
         self.canvas = canvas
         self.codecs = codecs
-        self.scene: GpuScene | None = None
-        self.lod: Any = None  # a LodScene when a LOD set is open (then scene is None)
-        self.lod_info: dict[str, Any] = {}
-        self._lod_drawn: tuple[int, ...] | None = None
-        self._lod_budget = 0  # the budget the open LOD set's pool was sized for
+        self.scene: SceneSource | None = None
+        self._drawn: Hashable = None  # what the last frame drew (SceneUpdate.version)
         self.view: dict[str, Any] = {}
         self.background = (0.0, 0.0, 0.0)
         self.budget = 0
@@ -75,8 +70,8 @@ class ViewerApp:
 
     @classmethod
     async def create(cls, canvas: Any, mode: str = "classic") -> ViewerApp:
-        from ..gpu.browser_codecs import BrowserCodecs
         from ..gpu.browser_present import CanvasPresenter
+        from ..io.browser_codecs import BrowserCodecs
 
         device = await request_device()
         renderer = await Renderer.create(device, mode=mode)
@@ -85,150 +80,91 @@ class ViewerApp:
     # -- scene ---------------------------------------------------------------------
     async def load(self, name: str, data: Any) -> str:
         """Decode one file (a JS Uint8Array or bytes); JSON scene info or error."""
-        return await self._load(name, _bytes(data))
+        return await self._open(_bytes(data), name=name, page_size=PAGE_SPLATS)
 
     async def load_files(self, name: str, names_json: str, arrays: Any) -> str:
         """Decode a file set (SOG: meta.json + WebP files), given as parallel lists."""
         names = json.loads(names_json)
         files = {n: _bytes(a) for n, a in zip(names, arrays, strict=True)}
-        return await self._load(name, files)
-
-    async def _load(self, name: str, source: Any) -> str:
-        try:
-            scene = await load_to_pool(
-                self.device, source, name=name, codecs=self.codecs, page_size=PAGE_SPLATS
-            )
-        except (SplatError, GPUError, ValueError) as e:
-            return _error(e)
-        await self._close()
-        self.scene = scene
-        self.renderer.set_pool(scene.pool)
-        self._apply_budget()
-        return json.dumps(self.info())
+        return await self._open(files, name=name, page_size=PAGE_SPLATS)
 
     async def open_lod(self, url: str, on_progress: Any = None) -> str:
         """Open a LOD set from its manifest URL (relative to the page); JSON info or error.
 
         Resolves once the root set is on the GPU (the first frame shows the whole scene
         coarsely); ``on_progress(fraction)`` is called while the roots stream in."""
-        from ..gpu.browser_fetch import BrowserFetcher
-        from ..lod.scene import ChunkSetSource, LodScene
-        from ..lod.select import device_budget
-        from ..lod.sog_source import SogLodSource
-        from ..lod.stream import FetchError
+        from ..io.browser_fetch import BrowserFetcher
 
-        lod = source = None
+        fetcher = BrowserFetcher(url)
+        location = fetcher.base
+        name = "/".join(location.split("?")[0].rstrip("/").split("/")[-2:])
+
+        def progress(done: int, total: int | None) -> None:
+            if on_progress is not None and total:
+                on_progress(done / total)
+
+        return await self._open(
+            location,
+            name=name,
+            fetcher=fetcher,
+            budget=self.budget or LOD_BUDGET,
+            progress=progress,
+            lod_options={"source_options": {"cache_bytes": SOG_CACHE_BYTES}},
+        )
+
+    async def _open(self, source: Any, **options: Any) -> str:
+        """Open a scene the one way (``open_scene``); the old one stays until it is ready."""
         try:
-            fetcher = BrowserFetcher(url)
-            location = fetcher.base
-            if location.split("?")[0].rstrip("/").endswith("lod-meta.json"):
-                source = await SogLodSource.open(
-                    location, fetcher, codecs=self.codecs, cache_bytes=SOG_CACHE_BYTES
-                )
-            else:
-                source = await ChunkSetSource.open(location, fetcher)
-            budget = device_budget(override=self.budget or LOD_BUDGET)
-            lod = LodScene(source, self.device, budget=budget)
-            task = asyncio.ensure_future(lod.load_roots())
-            roots = max(1, len(lod.hierarchy.roots))
-            while not task.done():
-                await asyncio.wait([task], timeout=PROGRESS_S)
-                if on_progress is not None:
-                    on_progress(min(1.0, lod.streamer.stats.completed / roots))
-            task.result()
-        except (SplatError, GPUError, FetchError, ValueError, TimeoutError) as e:
-            await _close_lod(lod, source)
+            scene = await open_scene(source, self.device, codecs=self.codecs, **options)
+        except (SplatError, GPUError, ValueError, TimeoutError) as e:
             return _error(e)
         await self._close()
-        self.lod = lod
-        self._lod_budget = lod.budget
-        self._lod_drawn = None
-        h = lod.hierarchy
-        self.lod_info = {
-            "name": "/".join(location.split("?")[0].rstrip("/").split("/")[-2:]),
-            "count": h.count or sum(n.count for n in h.nodes.values() if not n.children),
-            "shDegree": h.sh_degree,
-            "format": "sog-lod" if isinstance(source, SogLodSource) else "lod",
-            "budget": lod.budget,
-            "nodes": len(h.nodes),
-        }
-        self.renderer.set_pool(lod.pool)
+        self.scene = scene
+        self._drawn = None
+        self.renderer.set_pool(scene.pool)
+        if self.budget:
+            scene.set_budget(self.budget)
         return json.dumps(self.info())
 
     async def _close(self) -> None:
-        """Let go of the current scene (plain or LOD)."""
+        """Let go of the current scene."""
         if self.scene is not None:
-            self.scene.destroy()
-            self.scene = None
-        if self.lod is not None:
-            lod, self.lod = self.lod, None
-            await _close_lod(lod, lod.source)
-
-    def _bounds(self) -> tuple[tuple, tuple, str] | None:
-        if self.lod is not None:
-            lo, hi = self.lod.bounds
-            return tuple(lo), tuple(hi), self.lod.axes
-        if self.scene is not None:
-            return self.scene.bounds_min, self.scene.bounds_max, self.scene.axes
-        return None
+            scene, self.scene = self.scene, None
+            await scene.close()
 
     def info(self) -> dict[str, Any]:
-        if self.lod is not None:
-            lo, hi, axes = self._bounds()
-            cam = Camera.framing(lo, hi, axes, width=16, height=16)
-            centre = [(a + b) / 2 for a, b in zip(lo, hi, strict=True)]
-            return {
-                **self.lod_info,
-                "quirks": [],
-                "lod": True,
-                "axes": axes,
-                "up": list(default_up(axes)),
-                "boundsMin": list(lo),
-                "boundsMax": list(hi),
-                "target": centre,
-                "eye": list(cam.position),
-                "adapter": self.device.info.describe(),
-            }
         s = self.scene
         if s is None:
             return {}
-        cam = Camera.framing(s.bounds_min, s.bounds_max, s.axes, width=16, height=16)
-        centre = [(a + b) / 2 for a, b in zip(s.bounds_min, s.bounds_max, strict=True)]
-        return {
+        lo, hi = s.bounds
+        cam = Camera.framing(lo, hi, s.axes, width=16, height=16)
+        out = {
             "name": s.name,
             "count": s.count,
             "shDegree": s.sh_degree,
             "format": s.format,
             "quirks": s.quirks,
+            "lod": s.streamed,
             "axes": s.axes,
             "up": list(default_up(s.axes)),
-            "boundsMin": list(s.bounds_min),
-            "boundsMax": list(s.bounds_max),
-            "target": centre,
+            "boundsMin": list(lo),
+            "boundsMax": list(hi),
+            "target": [(a + b) / 2 for a, b in zip(lo, hi, strict=True)],
             "eye": list(cam.position),
             "adapter": self.device.info.describe(),
         }
+        if s.streamed:
+            out.update(budget=s.budget, nodes=len(s.hierarchy.nodes))
+        return out
 
     def set_budget(self, splats: int) -> None:
-        """Draw at most about ``splats`` splats (whole pages, in file order); 0 = all.
-
-        A LOD set sizes its pool by the budget when it opens: later changes apply up to
-        that size (raising it further needs a reload); 0 means the default."""
+        """Draw at most about ``splats`` splats (a plain scene: whole pages in file
+        order); 0 = all. A LOD set sizes its pool by the budget when it opens: later
+        changes apply up to that size (raising it further needs a reload)."""
         self.budget = max(0, int(splats))
-        self._apply_budget()
-
-    def _apply_budget(self) -> None:
-        if self.lod is not None:
-            self.lod.budget = min(self.budget or LOD_BUDGET, self._lod_budget)
-            self._lod_drawn = None
-            return
-        if self.scene is None:
-            return
-        pool = self.scene.pool
-        pages = pool.num_pages
-        if self.budget:
-            pages = min(pages, max(1, math.ceil(self.budget / pool.page_size)))
-        pool.set_active(range(pages))
+        if self.scene is not None:
+            self.scene.set_budget(self.budget)
+            self._drawn = None
 
     # -- view and frames -------------------------------------------------------------
     def set_view(self, view_json: str) -> None:
@@ -239,34 +175,32 @@ class ViewerApp:
         self.view.update(view)
 
     def camera(self, width: int | None = None, height: int | None = None) -> Camera:
-        b = self._bounds()
+        s = self.scene
         w = int(width or self.canvas.width)
         h = int(height or self.canvas.height)
         v = self.view
         if "eye" in v and "target" in v:
-            up = v.get("up") or list(default_up(b[2] if b else "RDF"))
+            up = v.get("up") or list(default_up(s.axes if s else "RDF"))
             return Camera.look_at(
                 v["eye"], v["target"], up, width=w, height=h, fov_y_deg=float(v.get("fov", 50))
             )
-        if b is None:
+        if s is None:
             raise SplatError("no scene loaded")
-        return Camera.framing(b[0], b[1], b[2], width=w, height=h)
+        return Camera.framing(*s.bounds, s.axes, width=w, height=h)
 
     async def frame(self) -> str:
         """Render the current view onto the canvas; JSON {ms, visible, redraw} or error.
 
         With a LOD set: also ``streaming`` (fetches pending: call ``poll`` until false)
         and ``drawn`` (splats drawn)."""
-        if self.scene is None and self.lod is None:
+        if self.scene is None:
             return json.dumps({"ms": 0.0, "visible": 0, "redraw": False})
         t0 = time.perf_counter()
-        extra: dict[str, Any] = {}
         try:
             cam = self.camera()
-            if self.lod is not None:
-                info = await self.lod.update(cam)  # selection + uploads; no I/O waits
-                self._lod_drawn = tuple(info.drawn)
-                extra = {"streaming": self._streaming(info), "drawn": info.drawn_splats}
+            info = await self.scene.update(cam)  # LOD: selection + uploads; no I/O waits
+            self._drawn = info.version
+            extra = {"streaming": info.streaming, "drawn": info.drawn_splats}
             if not self.renderer.sized:
                 await self.renderer.prepare(cam, self.background)
             enc = self.device.encoder("frame")
@@ -281,21 +215,16 @@ class ViewerApp:
         result = {"ms": self.last_frame_ms, "visible": stats.visible, "redraw": grew, **extra}
         return json.dumps(result)
 
-    def _streaming(self, info) -> bool:
-        s = self.lod.streamer
-        return bool(info.wanted or s.busy or s.ready)
-
     async def poll(self) -> str:
         """Between frames while a LOD set streams: upload arrivals for the current view;
         JSON {changed: draw again, streaming: keep polling}."""
-        if self.lod is None:
+        if self.scene is None:
             return json.dumps({"changed": False, "streaming": False})
         try:
-            info = await self.lod.update(self.camera())
+            info = await self.scene.update(self.camera())
         except (SplatError, GPUError, ValueError) as e:
             return _error(e)
-        changed = tuple(info.drawn) != self._lod_drawn
-        return json.dumps({"changed": changed, "streaming": self._streaming(info)})
+        return json.dumps({"changed": info.version != self._drawn, "streaming": info.streaming})
 
     async def render_offscreen(self, width: int, height: int) -> str:
         """Render the current view at ``width`` x ``height``; base64 RGBA8 (tests)."""
@@ -307,11 +236,3 @@ class ViewerApp:
         self.device.begin_timing()
         await self.frame()
         return json.dumps(await self.device.end_timing())
-
-
-async def _close_lod(lod: Any, source: Any) -> None:
-    """Free a LOD set (its source with it), or only the source if no scene was made."""
-    if lod is not None:
-        await lod.close()
-    elif source is not None and hasattr(source, "close"):
-        source.close()

@@ -3,11 +3,15 @@ CPU-sync timing works, and memory is accounted."""
 
 from __future__ import annotations
 
+import pytest
+
 from splatrender.bench.compare import compare
 from splatrender.bench.runner import BenchConfig, bench_config, gpu_bytes
 from splatrender.bench.schema import Machine, Results, summarize
-from splatrender.cli._scene import open_scene
 from splatrender.render.renderer import Renderer
+from splatrender.scene import open_scene
+
+pytestmark = pytest.mark.gpu
 
 SCENE = "kacytran1122_try__point_cloud_iter7000.ply"  # 9,080 splats
 SIZE = (64, 48)
@@ -18,7 +22,8 @@ def _run(run, device, scenes_dir, timing="gpu-timestamps", frames=24):
     loc = str(scenes_dir / SCENE)
 
     async def go():
-        scene = await open_scene(loc, renderer)
+        scene = await open_scene(loc, device)
+        renderer.set_pool(scene.pool)
         cfg = BenchConfig(frames=frames, warmup=1)
         return await bench_config(renderer, scene, loc, SIZE, None, cfg, timing), renderer
 

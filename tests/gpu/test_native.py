@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import struct
 
+import pytest
+
 from splatrender.gpu import COPY_DST, COPY_SRC, STORAGE, Binding
+
+pytestmark = pytest.mark.gpu
 
 SRC = """
 @group(0) @binding(0) var<storage, read_write> data: array<u32>;
@@ -39,8 +43,6 @@ def test_limits_are_portable(device):
 
 def test_timing_labels(device, run):
     if not device.timestamps_supported():
-        import pytest
-
         pytest.skip(f"{device.info.name} has no timestamp queries")
     buf = device.create_buffer(256, [STORAGE], "t")
     p = device.compute_pipeline(SRC, label="t")

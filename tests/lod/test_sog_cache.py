@@ -8,9 +8,9 @@ import collections
 
 import pytest
 
+from splatrender.io.fetch import FileFetcher
 from splatrender.lod.scene import LodScene
 from splatrender.lod.sog_source import SogLodSource
-from splatrender.lod.stream import FileFetcher
 from splatrender.render.camera import Camera
 
 

@@ -8,9 +8,10 @@ import math
 
 import pytest
 
+from splatrender.io.fetch import CorruptData, FileFetcher, HttpFetcher
 from splatrender.lod.build import build
 from splatrender.lod.scene import LodScene
-from splatrender.lod.stream import CorruptData, FileFetcher, HttpFetcher, Streamer
+from splatrender.lod.stream import Streamer
 from splatrender.render.camera import Camera
 from tests.lod.flaky_server import FlakyServer
 from tests.lod.synth import random_splats

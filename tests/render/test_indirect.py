@@ -9,6 +9,8 @@ from splatrender.gpu import COPY_DST, COPY_SRC, INDIRECT, STORAGE, Binding
 from splatrender.render.indirect import DispatchArgs, word_window
 from splatrender.shaders import load_shader
 
+pytestmark = pytest.mark.gpu
+
 USAGE = [STORAGE, COPY_SRC, COPY_DST, INDIRECT]
 GROUP = 64
 

@@ -19,6 +19,8 @@ from splatrender.render.renderer import Renderer
 from tests.render.readback import read_frame
 from tests.render.scenes import orbit_cameras, random_splats
 
+pytestmark = pytest.mark.gpu
+
 SEED = np.random.SeedSequence().entropy
 
 

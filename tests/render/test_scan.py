@@ -9,6 +9,8 @@ from splatrender.gpu import COPY_DST, COPY_SRC, STORAGE, Binding
 from splatrender.reference.sort import exclusive_scan
 from splatrender.render.scan import BLOCK, ExclusiveScan
 
+pytestmark = pytest.mark.gpu
+
 USAGE = [STORAGE, COPY_SRC, COPY_DST]
 
 

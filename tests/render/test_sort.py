@@ -12,6 +12,8 @@ from splatrender.reference.sort import radix_sort
 from splatrender.render.sort import RadixSort
 from splatrender.shaders import load_shader
 
+pytestmark = pytest.mark.gpu
+
 USAGE = [STORAGE, COPY_SRC, COPY_DST]
 MY_SHADERS = ("dispatch", "indirect", "scan", "radix_sort")
 

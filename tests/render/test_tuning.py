@@ -9,6 +9,7 @@ import pytest
 from splatrender.render.tuning import CPU_ADAPTER, GPU, Tuning
 
 
+@pytest.mark.gpu
 def test_cpu_adapters_get_the_cpu_settings(device):
     assert device.info.is_software  # lavapipe here
     assert Tuning.for_device(device) is CPU_ADAPTER

@@ -28,6 +28,8 @@ from splatrender.render.renderer import Renderer
 from splatrender.render.tuning import CPU_ADAPTER, GPU
 from tests.render.scenes import orbit_cameras, random_splats
 
+pytestmark = pytest.mark.gpu
+
 BG = (0.05, 0.1, 0.2)
 TUNING = GPU  # set by the autouse fixture below
 

@@ -261,7 +261,7 @@ def test_lod_set_streams_in_and_then_stops_drawing(app, run, scenes_dir, scene_c
         loads = app.loads
         app.open(str(scenes_dir / "playbot"))  # a folder holding lod-meta.json
         await until(lambda: app.loads > loads, "the LOD set to open")
-        assert app.lod is not None and not app.info.error
+        assert app.scene.streamed and not app.info.error
         assert app.info.total == 500_000
         # Streaming draws a fresh frame whenever the drawable cut changes, then stops.
         await until(lambda: app._lod_task is not None and app._lod_task.done(), "streaming")
@@ -271,7 +271,7 @@ def test_lod_set_streams_in_and_then_stops_drawing(app, run, scenes_dir, scene_c
         await until(lambda: app._lod_task.done(), "streaming after the last frame")
         loads = app.loads
         app.open(str(scene_copy))
-        await until(lambda: app.loads > loads and app.lod is None, "back to the PLY")
+        await until(lambda: app.loads > loads and not app.scene.streamed, "back to the PLY")
 
     run(go())
 

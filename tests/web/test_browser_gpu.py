@@ -165,7 +165,7 @@ WEBP = """
 import hashlib
 from pyodide.http import pyfetch
 from splatrender.gpu import request_device
-from splatrender.gpu.browser_codecs import BrowserCodecs
+from splatrender.io.browser_codecs import BrowserCodecs
 d = await request_device()
 out = {}
 for name in NAMES:
@@ -198,7 +198,7 @@ ZSTD = """
 import base64
 from splatrender.errors import FormatError
 from splatrender.gpu import request_device
-from splatrender.gpu.browser_codecs import BrowserCodecs
+from splatrender.io.browser_codecs import BrowserCodecs
 codecs = BrowserCodecs(await request_device())
 out = {"small": (await codecs.zstd_decompress(base64.b64decode(SMALL), 1 << 20)).hex()}
 try:

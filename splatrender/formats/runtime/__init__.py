@@ -39,8 +39,7 @@ This package must not import numpy (tests check it with numpy blocked).
 
 from __future__ import annotations
 
-from .codecs import Codecs, NativeCodecs, native_codecs
+from ...io.codecs import Codecs, NativeCodecs, native_codecs
 from .load import load_to_pool
-from .scene import GpuScene
 
-__all__ = ["Codecs", "GpuScene", "NativeCodecs", "load_to_pool", "native_codecs"]
+__all__ = ["Codecs", "NativeCodecs", "load_to_pool", "native_codecs"]

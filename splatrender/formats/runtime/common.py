@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from .fill import Plan, PoolFiller
-from .scene import Vec3
 
 # decode_attrs.wgsl slots: where each output value is read from (ATTR_CONSTS reach WGSL)
 ATTR_SLOTS = 60
@@ -39,7 +38,6 @@ class Decoded:
     count: int
     sh_degree: int
     axes: str
-    bounds: tuple[Vec3, Vec3]
     format: str
     quirks: list[str] = field(default_factory=list)
     after: After | None = None  # runs after the decode (e.g. PLY opacity detection)

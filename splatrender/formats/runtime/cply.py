@@ -14,7 +14,6 @@ from ..compressed_ply_layout import CHUNK, CHUNK_PROPS, COLOR_PROPS, PACKED
 from ..plyheader import TYPES, PlyElement, parse_header
 from .common import Decoded, rows
 from .fill import Part, Plan
-from .scene import sampled_bounds
 
 
 def _offsets(name: str, e: PlyElement, wanted, types: tuple[str, ...]) -> dict[str, int]:
@@ -85,21 +84,4 @@ def prepare(data: bytes, name: str) -> Decoded:
         return [chunk, vert_rows(first, m), sh_rows(first, m) if sh_rows else b""]
 
     part = Part(n, params, segments, vs + sh_stride + cs // CHUNK + 1, fixed=2 * cs)
-    c_start, v_start = starts["chunk"], starts["vertex"]
-
-    def position(i: int):
-        c = c_start + (i // CHUNK) * cs
-        v = struct.unpack_from("<I", data, v_start + i * vs + voff["packed_position"])[0]
-        t = ((v >> 21) / 2047.0, ((v >> 11) & 1023) / 1023.0, (v & 2047) / 2047.0)
-        out = []
-        for k, a in enumerate("xyz"):
-            lo = struct.unpack_from("<f", data, c + coff[f"min_{a}"])[0]
-            hi = struct.unpack_from("<f", data, c + coff[f"max_{a}"])[0]
-            out.append(lo * (1 - t[k]) + hi * t[k])
-        return tuple(out)
-
-    def alpha(i: int) -> float:
-        return data[v_start + i * vs + voff["packed_color"]] / 255  # low byte: A
-
-    bounds = sampled_bounds(n, position, alpha)
-    return Decoded(Plan("decode_cply", [part]), n, degree, "RDF", bounds, "compressed-ply")
+    return Decoded(Plan("decode_cply", [part]), n, degree, "RDF", "compressed-ply")

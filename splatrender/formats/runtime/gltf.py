@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ...errors import FormatError
+from ...io.codecs import Codecs
 from ..gltf_container import (
     EXT,
     FLOAT,
@@ -19,19 +20,15 @@ from ..gltf_container import (
     parse_glb,
     parse_json,
 )
-from .codecs import Codecs
 from .common import (
     ATTR_CONSTS,
-    MISSING,
     SLOT_OPACITY,
     SLOT_QUAT,
     SLOT_REST,
     AttrTable,
     Decoded,
-    unpack_f32,
 )
 from .fill import Part, Plan
-from .scene import robust_bounds, sample_indices
 
 
 def _accessor(name: str, doc: dict, buffers: list, index) -> tuple:
@@ -154,31 +151,6 @@ async def prepare(
         per = sum(a[2] for a in accs) + 4 * len(accs)
         parts.append(Part(n, params, segments, per))
     total = sum(p.count for p in parts)
-    firsts, at = [], 0
-    for p in prims:
-        firsts.append(at)
-        at += p[0]
-
-    def position(g: int):
-        for (n, _, _, accs, _), first in zip(prims, firsts, strict=True):
-            if first <= g < first + n:
-                buf, start, stride, _, _ = accs[0]
-                b = start + (g - first) * stride
-                return unpack_f32(buf, b), unpack_f32(buf, b + 4), unpack_f32(buf, b + 8)
-        return (float("nan"),) * 3
-
-    def alpha(g: int) -> float:
-        for (n, _, table, accs, _), first in zip(prims, firsts, strict=True):
-            if first <= g < first + n:
-                off = table.offset[SLOT_OPACITY]
-                if off == MISSING:
-                    return 1.0
-                buf, start, stride, _, _ = accs[table.seg[SLOT_OPACITY]]
-                return unpack_f32(buf, start + (g - first) * stride + off)
-        return 0.0
-
-    idx = list(sample_indices(total))
-    bounds = robust_bounds([position(g) for g in idx], total, [alpha(g) for g in idx])
     fmt = "glb" if data[:4] == GLB_MAGIC else "gltf"
-    return Decoded(Plan("decode_attrs", parts, ATTR_CONSTS), total, degree, "RUB", bounds, fmt,
+    return Decoded(Plan("decode_attrs", parts, ATTR_CONSTS), total, degree, "RUB", fmt,
                    quirks)  # fmt: skip

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import struct
 from array import array
-from bisect import bisect_right
 from itertools import accumulate
 
 from ...errors import FormatError
 from .. import ksplat_header
 from .common import Decoded
 from .fill import Part, Plan
-from .scene import robust_bounds, sample_indices
 
 
 def prepare(data: bytes, name: str) -> Decoded:
@@ -73,29 +71,4 @@ def prepare(data: bytes, name: str) -> Decoded:
              centres)
         )  # fmt: skip
 
-    def alpha(g: int) -> float:
-        for first, count, body, rec, *_ in spans:
-            if first <= g < first + count:
-                return data[body + (g - first) * rec + c0 + 3] / 255
-        return 0.0
-
-    def position(g: int):
-        for first, count, body, rec, capacity, full, ends, pscale, qrange, centres in spans:
-            if first <= g < first + count:
-                s = g - first
-                r = body + s * rec
-                if level == 0:
-                    return struct.unpack_from("<3f", data, r)
-                if s < full * capacity:
-                    b = s // capacity
-                else:
-                    rest = s - full * capacity
-                    b = full + bisect_right(ends, rest)
-                c = struct.unpack_from("<3f", centres, b * (len(centres) // nb[first]))
-                u = struct.unpack_from("<3H", data, r)
-                return tuple((u[k] - qrange) * pscale + c[k] for k in range(3))
-        return (float("nan"),) * 3
-
-    idx = list(sample_indices(total))
-    bounds = robust_bounds([position(g) for g in idx], total, [alpha(g) for g in idx])
-    return Decoded(Plan("decode_ksplat", parts), total, lay.sh_degree, "RDF", bounds, "ksplat")
+    return Decoded(Plan("decode_ksplat", parts), total, lay.sh_degree, "RDF", "ksplat")

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 
 from ...errors import FormatError
 from ...gpu import Device
+from ...io.codecs import Codecs, native_codecs
+from ...scene.bounds import pool_bounds
+from ...scene.plain import PlainScene
 from ...shaders.layout import STAT_INVISIBLE
 from .. import sniff_bytes
-from .codecs import Codecs, native_codecs
 from .common import Decoded
 from .fill import PoolFiller
-from .scene import GpuScene
 
 Source = bytes | bytearray | memoryview | Mapping[str, bytes]
 
@@ -81,7 +82,7 @@ async def load_to_pool(
     opacity: str = "auto",
     page_size: int | None = None,
     chunk_splats: int | None = None,
-) -> GpuScene:
+) -> PlainScene:
     """Decode a scene file (bytes, or a mapping of file name -> bytes) into a GPU pool.
 
     The CPU parses headers and does the entropy decoding (gzip, zstd, WebP); WGSL
@@ -116,8 +117,10 @@ async def load_to_pool(
         if dec.after is not None:
             quirks += await dec.after(filler, stats)
         pool = filler.finish()
+        lo, hi = await pool_bounds(pool)
     except BaseException:
         filler.destroy()
         raise
-    lo, hi = dec.bounds
-    return GpuScene(pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks, invisible)
+    return PlainScene(
+        pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks, invisible
+    )

@@ -12,6 +12,7 @@ import math
 import warnings
 
 from ...errors import FormatError
+from ...scene.bounds import sample_indices
 from .._io import Source
 from ..plyheader import TYPES, parse_header
 from .common import (
@@ -30,7 +31,6 @@ from .common import (
     unpack_f32,
 )
 from .fill import Part, Plan, PoolFiller
-from .scene import sample_indices, sampled_bounds, sigmoid
 
 FLOAT_TYPES = ("float", "float32")
 POINT_OPACITY = 0.9
@@ -153,11 +153,6 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
     )
     part = Part(n, params, lambda first, k: [rows(view, start, stride)(first, k)], stride)
     plan = Plan("decode_attrs", [part], ATTR_CONSTS)
-    ox, oy, oz = (start + offsets[a] for a in "xyz")
-
-    def position(i: int):
-        b = i * stride
-        return unpack_f32(data, ox + b), unpack_f32(data, oy + b), unpack_f32(data, oz + b)
 
     after = None
     if maybe_linear:
@@ -174,11 +169,4 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
             warnings.warn(f"{name}: {msg}", stacklevel=3)
             return [f"opacity-after-sigmoid: {msg}"]
 
-    def alpha(i: int) -> float:
-        if not has_opacity:
-            return POINT_OPACITY
-        v = unpack_f32(data, oo + i * stride)
-        return v if (linear or maybe_linear) else sigmoid(v)
-
-    bounds = sampled_bounds(n, position, alpha)
-    return Decoded(plan, n, degree, "RDF", bounds, "ply", quirks, after)
+    return Decoded(plan, n, degree, "RDF", "ply", quirks, after)

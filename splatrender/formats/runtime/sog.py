@@ -8,16 +8,14 @@ Streamed LOD sets (``lod-meta.json``) are the LOD streamer's job. Twin: formats/
 from __future__ import annotations
 
 import asyncio
-import math
 import struct
 from collections.abc import Mapping
 
 from ...errors import FormatError
+from ...io.codecs import Codecs, webp_rgba
 from ..sog_container import ZIP_MAGIC, field, parse_meta, splat_count, zip_member_reader
-from .codecs import Codecs, webp_rgba
 from .common import Decoded
 from .fill import Part, Plan
-from .scene import sampled_bounds
 
 
 def _numbers(name: str, value, n: int, what: str) -> list[float]:
@@ -113,15 +111,4 @@ async def prepare(
         return [t[4 * first : 4 * (first + n)] for t in tex] + [centroids, codebook]
 
     part = Part(count, params, segments, 4 * 6, fixed=len(centroids) + len(codebook) + 16)
-    lo_t, hi_t = tex[0], tex[1]
-
-    def position(i: int):
-        out = []
-        for k in range(3):
-            q = lo_t[4 * i + k] | (hi_t[4 * i + k] << 8)
-            v = mins[k] + step[k] * q
-            out.append(math.copysign(math.expm1(abs(v)), v))
-        return tuple(out)
-
-    bounds = sampled_bounds(count, position, lambda i: tex[4][4 * i + 3] / 255)
-    return Decoded(Plan("decode_sog", [part]), count, degree, "RDF", bounds, "sog")
+    return Decoded(Plan("decode_sog", [part]), count, degree, "RDF", "sog")

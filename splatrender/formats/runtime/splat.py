@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import struct
-
 from ...errors import FormatError
 from .._io import MAX_SPLATS
 from .common import Decoded, rows
 from .fill import Part, Plan
-from .scene import sampled_bounds
 
 RECORD = 32
 
@@ -21,9 +18,4 @@ def prepare(data: bytes, name: str) -> Decoded:
         raise FormatError(name, f".splat holds {n:,} splats, above {MAX_SPLATS:,}")
     view = memoryview(data)
     part = Part(n, b"", lambda first, m: [rows(view, 0, RECORD)(first, m)], RECORD)
-    bounds = sampled_bounds(
-        n,
-        lambda i: struct.unpack_from("<3f", data, i * RECORD),
-        lambda i: data[i * RECORD + 27] / 255,
-    )
-    return Decoded(Plan("decode_antimatter", [part]), n, 0, "RDF", bounds, "splat")
+    return Decoded(Plan("decode_antimatter", [part]), n, 0, "RDF", "splat")

@@ -12,6 +12,7 @@ import struct
 import zlib
 
 from ...errors import FormatError
+from ...io.codecs import Codecs, gunzip_exact, zstd_exact
 from .._io import LOGIT_CLAMP, Source, output_cap
 from ..spz_header import (
     FLAG_ANTIALIASED,
@@ -20,10 +21,8 @@ from ..spz_header import (
     parse_header,
     stream_sizes,
 )
-from .codecs import Codecs, gunzip_exact, zstd_exact
 from .common import Decoded
 from .fill import Part, Plan
-from .scene import sampled_bounds
 
 
 async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Decoded:
@@ -83,7 +82,7 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
             off += csize
         while len(blocks) < 6:
             blocks.append(memoryview(b""))
-    pos_b, alpha_b = blocks[0], blocks[1]
+    alpha_b = blocks[1]
     saturated = alpha_b.tobytes().count(255) if n else 0
     if saturated:
         quirks.append(
@@ -103,20 +102,4 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
     scale = 1.0 / (1 << frac)
     params = struct.pack("<4I4f", version, file_sh, 0, 0, scale, 0.0, 0.0, 0.0)
     part = Part(n, params, segments, sum(per))
-    if version == 1:
-
-        def position(i: int):
-            return struct.unpack_from("<3e", pos_b, 6 * i)
-
-    else:
-
-        def position(i: int):
-            out = []
-            for k in range(3):
-                b = 9 * i + 3 * k
-                v = pos_b[b] | (pos_b[b + 1] << 8) | (pos_b[b + 2] << 16)
-                out.append(((v ^ 0x800000) - 0x800000) * scale)
-            return tuple(out)
-
-    bounds = sampled_bounds(n, position, lambda i: alpha_b[i] / 255)
-    return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), axes, bounds, "spz", quirks)
+    return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), axes, "spz", quirks)

@@ -19,7 +19,7 @@ import js  # type: ignore[import-not-found]  # Pyodide only
 from pyodide.ffi import JsException, create_proxy, jsnull  # type: ignore[import-not-found]
 
 from ..errors import FormatError
-from .browser import BrowserDevice, js_obj
+from ..gpu.browser import BrowserDevice, js_obj
 
 _ROW_ALIGN = 256  # bytesPerRow alignment of texture-to-buffer copies
 

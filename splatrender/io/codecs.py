@@ -26,8 +26,8 @@ import inspect
 import struct
 from typing import Any, Protocol
 
-from ...errors import FormatError
-from .._io import Source, gunzip, output_cap
+from ..errors import FormatError
+from ..formats._io import Source, gunzip, output_cap
 
 
 class Codecs(Protocol):

@@ -14,8 +14,8 @@ import asyncio
 import js  # type: ignore[import-not-found]  # Pyodide only
 from pyodide.ffi import JsException  # type: ignore[import-not-found]
 
-from ..lod.stream import MAX_FETCH, FetchError
-from .browser import js_obj
+from ..gpu.browser import js_obj
+from .fetch import MAX_FETCH, FetchError
 
 MAX_REQUESTS = 6  # what browsers run at once per HTTP/1.1 host anyway
 
