@@ -16,5 +16,10 @@ class FormatError(SplatError):
         super().__init__(f"{source}: {problem}" if source else problem)
 
 
+class RuntimeUnsupported(FormatError):
+    """A valid file the GPU decoders do not read (ASCII or non-float PLY, a point cloud):
+    natively ``open_scene`` converts it with the numpy reader; a web page cannot."""
+
+
 class RenderError(SplatError):
     """A frame that cannot be rendered (bad camera, size beyond the adapter's limits)."""

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import FormatError
+from ..errors import FormatError, RuntimeUnsupported
 from ..gpu import Device
 from ..io.fetch import Fetcher, FetchError, download
 from ..lod.locate import LOD_MANIFESTS, is_url, lod_manifest
@@ -70,6 +70,19 @@ def read_local(location: str) -> bytes | dict[str, bytes]:
         return p.read_bytes()
     except OSError as e:
         raise FormatError(location, f"cannot read: {e.strerror or e}") from None
+
+
+def _convert(source: Any, name: str, why: RuntimeUnsupported) -> tuple[bytes, list[str]]:
+    """A file the GPU decoders do not read, as the binary float PLY they do (natively
+    only: the numpy reader, the oracle, does the conversion)."""
+    try:
+        from ..formats import load, ply
+    except ImportError:  # a web page: no numpy
+        raise why from None
+    if isinstance(source, Mapping):
+        raise why
+    splats = load(bytes(source), name=name)
+    return ply.to_bytes(splats), list(splats.quirks)
 
 
 async def open_scene(
@@ -131,7 +144,12 @@ async def open_scene(
         label = name or "scene"
     from ..formats.runtime import load_to_pool
 
-    scene = await load_to_pool(device, source, name=label, codecs=codecs, **decode_options)
+    try:
+        scene = await load_to_pool(device, source, name=label, codecs=codecs, **decode_options)
+    except RuntimeUnsupported as e:
+        data, quirks = await asyncio.to_thread(_convert, source, label, e)
+        scene = await load_to_pool(device, data, name=label, codecs=codecs, **decode_options)
+        scene.quirks = [f"converted by the numpy reader: {e.problem}", *quirks]
     if scene.count == 0:
         await scene.close()
         raise FormatError(label, "the scene holds no splats")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from splatrender.errors import FormatError
@@ -68,3 +69,27 @@ def test_bad_sources_raise_format_errors_naming_them(device, run, tmp_path, make
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path
+
+
+def test_ply_the_decoders_do_not_read_is_converted_natively(device, run, tmp_path):
+    """ASCII bodies and point clouds (no scales): the numpy reader converts them to the
+    binary PLY the GPU decoders read, and says so; the splats are the reader's."""
+    s = random_splats(50, 0, 5)
+    ascii_ply = ["ply", "format ascii 1.0", "element vertex 50"]
+    ascii_ply += [f"property float {p}" for p in ply.property_names(0)] + ["end_header"]
+    rows = np.concatenate(
+        [s.means, np.zeros((50, 3)), s.sh[:, 0], s.opacities[:, None], s.scales, s.quats], axis=1
+    )
+    ascii_ply += [" ".join(f"{v:.9g}" for v in r) for r in rows]
+    path = _write(tmp_path / "ascii.ply", ("\n".join(ascii_ply) + "\n").encode())
+    cloud = "ply\nformat ascii 1.0\nelement vertex 40\nproperty float x\nproperty float y\n"
+    cloud += "property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n"
+    cloud += "end_header\n" + "".join(f"{i} {i % 7} {i % 3} 200 10 10\n" for i in range(40))
+    points = _write(tmp_path / "points.ply", cloud.encode())
+    for p, n in ((path, 50), (points, 40)):
+        scene = run(open_scene(p, device))
+        try:
+            assert scene.count == n
+            assert scene.quirks[0].startswith("converted by the numpy reader")
+        finally:
+            run(scene.close())

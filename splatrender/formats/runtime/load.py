@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from ...errors import FormatError
+from ...errors import FormatError, RuntimeUnsupported
 from ...gpu import Device
 from ...io.codecs import Codecs, native_codecs
 from ...scene.bounds import pool_bounds
@@ -63,7 +63,7 @@ async def _prepare(
     fmt: str, data: bytes, name: str, files, codecs: Codecs, options: dict
 ) -> Decoded:
     if fmt not in _MODULES:
-        raise FormatError(name, f"{fmt} scenes are read by the numpy reader only")
+        raise RuntimeUnsupported(name, f"{fmt} scenes are read by the numpy reader only")
     mod = importlib.import_module(f".{_MODULES[fmt]}", __package__)
     if fmt in ("ply",):
         return mod.prepare(data, name, **options)

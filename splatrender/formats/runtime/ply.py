@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ...errors import FormatError
+from ...errors import FormatError, RuntimeUnsupported
 from ...scene.bounds import sample_indices
 from .._io import Source
 from ..plyheader import TYPES, parse_header
@@ -47,7 +47,9 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
         raise ValueError(f"opacity must be one of {OPACITY_MODES}, got {opacity!r}")
     h = parse_header(Source(data, name), data)
     if h.format != "binary_little_endian":
-        raise FormatError(name, f"the runtime path reads binary_little_endian PLY, not {h.format}")
+        raise RuntimeUnsupported(
+            name, f"the runtime path reads binary_little_endian PLY, not {h.format}"
+        )
     start = h.body_offset
     vertex = None
     for e in h.elements:
@@ -79,7 +81,7 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
 
     def put(slot: int, prop: str) -> None:
         if types[prop] not in FLOAT_TYPES:
-            raise FormatError(
+            raise RuntimeUnsupported(
                 name, f"the runtime path reads float32 PLY properties; {prop!r} is {types[prop]}"
             )
         table.set(slot, 0, offsets[prop], stride)
@@ -97,7 +99,7 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
         table.default[SLOT_SCALE + 2] = math.log(1e-7)
         quirks.append("2D Gaussian splats (two scales): third scale set to 1e-7")
     else:
-        raise FormatError(
+        raise RuntimeUnsupported(
             name, "PLY without scale_* properties (a point cloud) needs the numpy reader"
         )
     if all(f"rot_{i}" in offsets for i in range(4)):
@@ -114,7 +116,7 @@ def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
         table.default[SLOT_OPACITY] = _logit(POINT_OPACITY)
         quirks.append("no opacity property: opacity 0.9 used")
     if not all(f"f_dc_{i}" in offsets for i in range(3)):
-        raise FormatError(name, "PLY without f_dc_* colours needs the numpy reader")
+        raise RuntimeUnsupported(name, "PLY without f_dc_* colours needs the numpy reader")
     for k in range(3):
         put(SLOT_DC + k, f"f_dc_{k}")
     rest = 0
