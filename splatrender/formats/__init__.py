@@ -23,18 +23,24 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "WRITERS", "FormatError", "load", "save", "sniff"]
 
-# format name -> module in this package that reads it (``read(src, **options)``)
-FORMATS = {
-    "ply": "ply",
-    "ply-pointcloud": "ply",
-    "compressed-ply": "compressed_ply",
-    "splat": "splat",
-    "ksplat": "ksplat",
-    "spz": "spz",
-    "sog": "sog",
-    "glb": "gltf",
-    "gltf": "gltf",
+# The one format table: sniffed format name -> (numpy reader module in this package,
+# ``read(src, **options)``; runtime module in ``formats/runtime`` with ``prepare``, whose
+# plan a ``shaders/decode_*.wgsl`` runs; None: open_scene converts with the reader).
+# A new format adds a row here, its sniffing rule, a reader, a runtime module + WGSL
+# decoder, and tests under tests/formats/ (the runtime ones against the reader).
+REGISTRY: dict[str, tuple[str, str | None]] = {
+    "ply": ("ply", "ply"),
+    "ply-pointcloud": ("ply", None),
+    "compressed-ply": ("compressed_ply", "cply"),
+    "splat": ("splat", "splat"),
+    "ksplat": ("ksplat", "ksplat"),
+    "spz": ("spz", "spz"),
+    "sog": ("sog", "sog"),
+    "glb": ("gltf", "gltf"),
+    "gltf": ("gltf", "gltf"),
 }
+FORMATS = {name: reader for name, (reader, _) in REGISTRY.items()}
+RUNTIME = {name: runtime for name, (_, runtime) in REGISTRY.items() if runtime}
 # format name -> module with ``to_bytes(splats, **options)``
 WRITERS = {"ply": "ply", "spz": "spz", "splat": "splat"}
 EXTENSIONS = {

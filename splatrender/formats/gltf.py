@@ -25,6 +25,7 @@ from .gltf_container import (
     load_buffers,
     parse_glb,
     parse_json,
+    sh_degree_of,
 )
 from .splats import AXES_RUB, Splats, sh_coeffs
 
@@ -112,12 +113,7 @@ def _primitive(src, doc, buffers, attrs: dict, quirks: list[str]) -> Splats:
         alpha = color[:, 3]
     else:
         alpha = np.ones(n, np.float32)
-    degree = 0
-    for d in (1, 2, 3):
-        if all(f"{EXT}:SH_DEGREE_{d}_COEF_{c}" in attrs for c in range(2 * d + 1)):
-            degree = d
-        else:
-            break
+    degree = sh_degree_of(attrs)
     k = sh_coeffs(degree)
     sh = np.zeros((n, k, 3), np.float32)
     dc = sized(get("SH_DEGREE_0_COEF_0", 3), "SH_DEGREE_0_COEF_0")

@@ -116,3 +116,13 @@ def accessor_layout(
     ):
         raise FormatError(name, f"glTF accessor {index} reads past its buffer")
     return buf, start, stride, count, width, ctype
+
+
+def sh_degree_of(attrs) -> int:
+    """The SH degree a primitive's attributes hold: every band up to it complete."""
+    degree = 0
+    for d in (1, 2, 3):
+        if not all(f"{EXT}:SH_DEGREE_{d}_COEF_{c}" in attrs for c in range(2 * d + 1)):
+            break
+        degree = d
+    return degree

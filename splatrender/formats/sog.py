@@ -21,7 +21,6 @@ from an INRIA PLY is in the PLY's axes; the file does not say. We record "RDF"
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 
@@ -76,20 +75,10 @@ def _read_lod(src: Source, lod: int = 0) -> Splats:
     Level 0 is the finest. The runtime LOD streamer reads the tree itself; this is
     for tools (info, convert) that want the set as one plain scene.
     """
-    try:
-        doc = json.loads(src.data[:MAX_META])
-        files = [str(f) for f in doc["filenames"]]
-        used: dict[int, None] = {}
-        stack = [doc["tree"]]
-        while stack:
-            node = stack.pop()
-            entry = (node.get("lods") or {}).get(str(lod))
-            if entry is not None:
-                used[int(entry["file"])] = None
-            stack.extend(node.get("children") or [])
-        names = [files[i] for i in sorted(used)]
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        raise FormatError(src.name, "malformed lod-meta.json") from None
+    from ..lod.sog_source import parse_lod_meta  # the one lod-meta.json parser
+
+    h, files, ranges = parse_lod_meta(src.data[:MAX_META], src.name)
+    names = [files[i] for i in sorted({ranges[i][0] for i, n in h.nodes.items() if n.level == lod})]
     if not names:
         raise FormatError(src.name, f"lod-meta.json has no files for level {lod}")
     parts = []

@@ -34,9 +34,9 @@ from .spz_header import (
     FLAG_EXTENSIONS,
     MAGIC,
     SH_DIM,
-    parse_extensions,
     parse_header,
     stream_sizes,
+    v4_streams,
 )
 
 FORMAT = "spz"
@@ -89,31 +89,11 @@ def _read_gzip(src: Source, data: bytes) -> Splats:
 
 def _read_v4(src: Source, data: bytes) -> Splats:
     version, n, degree, frac, flags = parse_header(src.name, data[:32])
-    nstreams = data[15]
-    toc = struct.unpack_from("<I", data, 16)[0]
-    all_sizes = stream_sizes(version, n, degree)
-    sizes = all_sizes[:5] + (all_sizes[5:] if degree > 0 else [])
-    if n == 0 and nstreams == 0:
-        sizes = []  # the reference writer skips empty streams
-    if nstreams != len(sizes):
-        raise FormatError(src.name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
-    if toc < 32 or toc + 16 * nstreams > len(data):
-        raise FormatError(src.name, f"SPZ v4 TOC offset {toc} is outside the file")
-    axes, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else (AXES_RUB, [])
-    # Refuse a count the file could not hold even at zstd's best ratio.
-    output_cap(src, len(data), sum(sizes))
-    off = toc + 16 * nstreams
-    blocks = []
-    for i in range(nstreams):
-        csize, usize = struct.unpack_from("<QQ", data, toc + 16 * i)
-        if usize != sizes[i]:
-            raise FormatError(
-                src.name, f"SPZ v4 stream {i} holds {usize:,} bytes, expected {sizes[i]:,}"
-            )
-        if off + csize > len(data):
-            raise FormatError(src.name, f"SPZ v4 stream {i} runs past the end of the file")
-        blocks.append(unzstd(src, data[off : off + csize], usize, f"SPZ stream {i}"))
-        off += csize
+    axes, quirks, streams = v4_streams(src.name, data, (version, n, degree, frac, flags))
+    blocks = [
+        unzstd(src, data[off : off + csize], usize, f"SPZ stream {i}")
+        for i, (off, csize, usize) in enumerate(streams)
+    ]
     while len(blocks) < 6:
         blocks.append(b"")
     return _decode(src, version, n, degree, frac, flags, blocks, axes, quirks)

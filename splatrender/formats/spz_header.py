@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import FormatError
-from ._io import MAX_SPLATS
+from ._io import MAX_SPLATS, Source, output_cap
 
 MAGIC = 0x5053474E
 FLAG_ANTIALIASED = 0x1
@@ -60,3 +60,35 @@ def parse_extensions(block: bytes) -> tuple[str, list[str]]:
             quirks.append(f"SPZ extension 0x{etype:08X} ({length} bytes) skipped")
         off += 8 + length
     return axes, quirks
+
+
+def v4_streams(name: str, data: bytes, header: tuple[int, int, int, int, int]):
+    """(axes, quirks, [(offset, compressed size, size)]) of an SPZ v4 file's zstd
+    streams, checked against the header's counts and the file's length (both readers)."""
+    version, n, degree, _, flags = header
+    nstreams = data[15]
+    toc = struct.unpack_from("<I", data, 16)[0]
+    all_sizes = stream_sizes(version, n, degree)
+    sizes = all_sizes[:5] + (all_sizes[5:] if degree > 0 else [])
+    if n == 0 and nstreams == 0:
+        sizes = []  # the reference writer skips empty streams
+    if nstreams != len(sizes):
+        raise FormatError(name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
+    if toc < 32 or toc + 16 * nstreams > len(data):
+        raise FormatError(name, f"SPZ v4 TOC offset {toc} is outside the file")
+    axes, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
+    # Refuse a count the file could not hold even at zstd's best ratio.
+    output_cap(Source(b"", name), len(data), sum(sizes))
+    off = toc + 16 * nstreams
+    streams = []
+    for i in range(nstreams):
+        csize, usize = struct.unpack_from("<QQ", data, toc + 16 * i)
+        if usize != sizes[i]:
+            raise FormatError(
+                name, f"SPZ v4 stream {i} holds {usize:,} bytes, expected {sizes[i]:,}"
+            )
+        if off + csize > len(data):
+            raise FormatError(name, f"SPZ v4 stream {i} runs past the end of the file")
+        streams.append((off, csize, usize))
+        off += csize
+    return axes, quirks, streams

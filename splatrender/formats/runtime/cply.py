@@ -29,7 +29,7 @@ def _offsets(name: str, e: PlyElement, wanted, types: tuple[str, ...]) -> dict[s
     return out
 
 
-def prepare(data: bytes, name: str) -> Decoded:
+def prepare(data: bytes, name: str, **_: object) -> Decoded:
     h = parse_header(Source(data, name), data)
     if h.format != "binary_little_endian":
         raise FormatError(name, f"compressed PLY must be binary_little_endian, not {h.format}")

@@ -19,6 +19,7 @@ from ..gltf_container import (
     load_buffers,
     parse_glb,
     parse_json,
+    sh_degree_of,
 )
 from .common import (
     ATTR_CONSTS,
@@ -97,12 +98,7 @@ def _primitive(name: str, doc: dict, buffers: list, attrs: dict):
     dc_rgb = False
     if not place(get("SH_DEGREE_0_COEF_0", 3), "SH_DEGREE_0_COEF_0", [11, 12, 13], [0, 1, 2]):
         dc_rgb = place(colour(), "COLOR_0", [11, 12, 13], [0, 1, 2])
-    degree = 0
-    for d in (1, 2, 3):
-        if all(f"{EXT}:SH_DEGREE_{d}_COEF_{c}" in attrs for c in range(2 * d + 1)):
-            degree = d
-        else:
-            break
+    degree = sh_degree_of(attrs)
     j = 0
     for d in range(1, degree + 1):
         for c in range(2 * d + 1):
@@ -113,7 +109,12 @@ def _primitive(name: str, doc: dict, buffers: list, attrs: dict):
 
 
 async def prepare(
-    data: bytes, name: str, *, codecs: Codecs, files: Mapping[str, bytes] | None = None
+    data: bytes,
+    name: str,
+    *,
+    codecs: Codecs,
+    files: Mapping[str, bytes] | None = None,
+    **_: object,
 ) -> Decoded:
     if data[:4] == GLB_MAGIC:
         doc, binary = parse_glb(name, data)

@@ -17,7 +17,7 @@ from .common import Decoded
 from .fill import Part, Plan
 
 
-def prepare(data: bytes, name: str) -> Decoded:
+def prepare(data: bytes, name: str, **_: object) -> Decoded:
     lay = ksplat_header.parse(name, data)
     level, total, sh_min = lay.level, lay.total, lay.sh_min
     c0 = lay.colour_offset

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Mapping
 
 from ...errors import FormatError, RuntimeUnsupported
@@ -11,23 +12,11 @@ from ...io.codecs import Codecs, native_codecs
 from ...scene.bounds import pool_bounds
 from ...scene.plain import PlainScene
 from ...shaders.layout import STAT_INVISIBLE
-from .. import sniff_bytes
+from .. import RUNTIME, sniff_bytes
 from .common import Decoded
 from .fill import PoolFiller
 
 Source = bytes | bytearray | memoryview | Mapping[str, bytes]
-
-# sniffed format -> module of this package with ``prepare``
-_MODULES = {
-    "ply": "ply",
-    "compressed-ply": "cply",
-    "splat": "splat",
-    "ksplat": "ksplat",
-    "spz": "spz",
-    "sog": "sog",
-    "glb": "gltf",
-    "gltf": "gltf",
-}
 
 
 def _basename(key: str) -> str:
@@ -62,14 +51,13 @@ def _pick(source: Source, name: str) -> tuple[str, bytes, Mapping[str, bytes] | 
 async def _prepare(
     fmt: str, data: bytes, name: str, files, codecs: Codecs, options: dict
 ) -> Decoded:
-    if fmt not in _MODULES:
+    if fmt not in RUNTIME:
         raise RuntimeUnsupported(name, f"{fmt} scenes are read by the numpy reader only")
-    mod = importlib.import_module(f".{_MODULES[fmt]}", __package__)
-    if fmt in ("ply",):
-        return mod.prepare(data, name, **options)
-    if fmt in ("compressed-ply", "splat", "ksplat"):
-        return mod.prepare(data, name)
-    return await mod.prepare(data, name, codecs=codecs, files=files)
+    mod = importlib.import_module(f".{RUNTIME[fmt]}", __package__)
+    # prepare(data, name, *, codecs, files, opacity): what a format does not use it ignores;
+    # those that entropy-decode are coroutines (codecs may be async in a page).
+    dec = mod.prepare(data, name, codecs=codecs, files=files, **options)
+    return await dec if inspect.isawaitable(dec) else dec
 
 
 async def load_to_pool(

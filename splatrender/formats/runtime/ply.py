@@ -42,7 +42,7 @@ def _logit(p: float, eps: float = 1e-6) -> float:
     return math.log(p / (1 - p))
 
 
-def prepare(data: bytes, name: str, *, opacity: str = "auto") -> Decoded:
+def prepare(data: bytes, name: str, *, opacity: str = "auto", **_: object) -> Decoded:
     if opacity not in OPACITY_MODES:
         raise ValueError(f"opacity must be one of {OPACITY_MODES}, got {opacity!r}")
     h = parse_header(Source(data, name), data)

@@ -33,7 +33,12 @@ def _f32(v: float) -> float:
 
 
 async def prepare(
-    data: bytes, name: str, *, codecs: Codecs, files: Mapping[str, bytes] | None = None
+    data: bytes,
+    name: str,
+    *,
+    codecs: Codecs,
+    files: Mapping[str, bytes] | None = None,
+    **_: object,
 ) -> Decoded:
     member = None
     if data[:4] == ZIP_MAGIC:

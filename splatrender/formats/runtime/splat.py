@@ -10,7 +10,7 @@ from .fill import Part, Plan
 RECORD = 32
 
 
-def prepare(data: bytes, name: str) -> Decoded:
+def prepare(data: bytes, name: str, **_: object) -> Decoded:
     if len(data) % RECORD:
         raise FormatError(name, f".splat size {len(data):,} is not a multiple of 32 bytes")
     n = len(data) // RECORD

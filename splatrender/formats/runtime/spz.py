@@ -13,19 +13,19 @@ import zlib
 
 from ...errors import FormatError
 from ...io.codecs import Codecs, gunzip_exact, zstd_exact
-from .._io import LOGIT_CLAMP, Source, output_cap
+from .._io import LOGIT_CLAMP
 from ..spz_header import (
     FLAG_ANTIALIASED,
     FLAG_EXTENSIONS,
-    parse_extensions,
     parse_header,
     stream_sizes,
+    v4_streams,
 )
 from .common import Decoded
 from .fill import Part, Plan
 
 
-async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Decoded:
+async def prepare(data: bytes, name: str, *, codecs: Codecs, **_: object) -> Decoded:
     if data[:2] == b"\x1f\x8b":
         d = zlib.decompressobj(wbits=31)
         try:
@@ -55,31 +55,11 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, files=None) -> Deco
         version, n, degree, frac, flags = parse_header(name, data[:32])
         if version < 4:
             raise FormatError(name, f"SPZ v{version} must be gzip-compressed")
-        nstreams = data[15]
-        toc = struct.unpack_from("<I", data, 16)[0]
-        all_sizes = stream_sizes(version, n, degree)
-        sizes = all_sizes[:5] + (all_sizes[5:] if degree > 0 else [])
-        if n == 0 and nstreams == 0:
-            sizes = []
-        if nstreams != len(sizes):
-            raise FormatError(name, f"SPZ v4 has {nstreams} streams, expected {len(sizes)}")
-        if toc < 32 or toc + 16 * nstreams > len(data):
-            raise FormatError(name, f"SPZ v4 TOC offset {toc} is outside the file")
-        axes, quirks = parse_extensions(data[32:toc]) if flags & FLAG_EXTENSIONS else ("RUB", [])
-        output_cap(Source(b"", name), len(data), sum(sizes))
-        off = toc + 16 * nstreams
+        axes, quirks, streams = v4_streams(name, data, (version, n, degree, frac, flags))
         blocks = []
-        for i in range(nstreams):
-            csize, usize = struct.unpack_from("<QQ", data, toc + 16 * i)
-            if usize != sizes[i]:
-                raise FormatError(
-                    name, f"SPZ v4 stream {i} holds {usize:,} bytes, expected {sizes[i]:,}"
-                )
-            if off + csize > len(data):
-                raise FormatError(name, f"SPZ v4 stream {i} runs past the end of the file")
+        for i, (off, csize, usize) in enumerate(streams):
             out = await zstd_exact(codecs, name, data[off : off + csize], usize, f"SPZ stream {i}")
             blocks.append(memoryview(out))
-            off += csize
         while len(blocks) < 6:
             blocks.append(memoryview(b""))
     alpha_b = blocks[1]
