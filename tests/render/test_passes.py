@@ -119,3 +119,50 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     g = run(read_frame(r))
     ref = rasterize(g.as_projected(len(s)), cam.width, cam.height, (0.3, 0.2, 0.1), r.tile_size)
     np.testing.assert_allclose(g.image[..., :3], ref, atol=2e-5)
+
+
+@pytest.mark.parametrize("mode", ["classic", "antialiased"])
+def test_rasterizer_alone_on_twin_inputs(device, run, mode):
+    """The raster pass run by itself: FrameBuffers filled with the float64 twin's
+    projection, tile ranges and depth-ordered pairs, no other GPU pass involved."""
+    from splatrender.render.frame_buffers import FrameBuffers
+    from splatrender.render.frame_uniforms import pack_frame
+    from splatrender.render.raster import Rasterizer
+    from splatrender.render.tuning import Tuning
+    from splatrender.shaders.layout import PROJECTED
+
+    rng = fresh_rng(300 + (mode == "antialiased"))
+    s = random_splats(rng, 3000, 1, log_scale=(-4, -1.5))
+    s.opacities[:500] = 6.0
+    cam = orbit_cameras((0, 0, 0), 2.2, 4, 75, 58)[2]
+    tuning = Tuning.for_device(device)
+    tile, bg = tuning.tile_size, (0.2, 0.3, 0.1)
+    proj = project(sanitize(s)[0], cam, mode, tile)
+    tx, ty = -(-cam.width // tile), -(-cam.height // tile)
+    pair_tile, ids = bin_tiles(proj, depth_order(proj), tx, tile)
+    vis = np.flatnonzero(proj.visible)
+    record = np.full(len(s), -1)
+    record[vis] = np.arange(len(vis))
+    rows = np.zeros((len(vis), PROJECTED.size), np.float32)
+    rows[:, PROJECTED.cols("xy")] = proj.xy[vis]
+    rows[:, PROJECTED.cols("conic")] = proj.conic[vis]
+    rows[:, PROJECTED.cols("color")] = proj.color[vis]
+    rows[:, PROJECTED.cols("opacity")] = proj.opacity[vis, None]
+    bounds = np.searchsorted(pair_tile, np.arange(tx * ty + 1))
+    ranges = np.stack([bounds[:-1], bounds[1:]], 1).astype(np.uint32)
+
+    fb = FrameBuffers(device)
+    fb.ensure_visible(len(vis))
+    fb.ensure_pairs(len(ids))
+    fb.ensure_image(cam.width, cam.height, tile, True)
+    frame = pack_frame(cam, bg, fb.visible_capacity, fb.pair_capacity, True, tile)
+    device.write_buffer(fb.frame_uniform, frame)
+    device.write_buffer(fb.projected, rows.tobytes())
+    device.write_buffer(fb.pair_vals, record[ids].astype(np.uint32).tobytes())
+    device.write_buffer(fb.ranges, ranges.tobytes())
+    enc = device.encoder()
+    Rasterizer(device, tuning).encode(enc, fb, fb.pair_vals)
+    device.submit(enc)
+    raw = run(device.read_buffer(fb.output_f32, 0, cam.width * cam.height * 16))
+    img = np.frombuffer(raw, np.float32).reshape(cam.height, cam.width, 4)[..., :3]
+    np.testing.assert_allclose(img, rasterize(proj, cam.width, cam.height, bg, tile), atol=2e-5)
