@@ -349,6 +349,12 @@ async def run_bench(
 
 
 def parse_sizes(texts: Sequence[str]) -> list[tuple[int, int]]:
-    from ..cli._args import size
-
-    return [size(t) for t in texts]
+    """``["1280x720", ...]`` as (width, height) pairs."""
+    out = []
+    for t in texts:
+        try:
+            w, h = (int(v) for v in t.lower().split("x"))
+        except ValueError:
+            raise SplatError(f"expected WIDTHxHEIGHT, got {t!r}") from None
+        out.append((w, h))
+    return out

@@ -17,23 +17,7 @@ const SLOT_SCALE: u32 = 8u;
 const SLOT_DC: u32 = 11u;
 const SLOT_REST: u32 = 14u;
 
-struct Params {
-    c: Common,
-    scale_linear: u32,    // 1: stored scales are linear (glTF), take the log
-    opacity_linear: u32,  // 1: stored opacity is after the sigmoid, take the logit
-    file_sh: u32,         // SH rest floats stored per splat (<= 45)
-    dc_rgb: u32,          // 1: slots 11-13 hold a colour in [0, 1] (glTF COLOR_0), not SH DC
-    count_opacity: u32,   // 1: count opacities into `stats` (only when a sample looked linear)
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-    seg_of: array<vec4<u32>, 15>,
-    offset: array<vec4<u32>, 15>,
-    stride: array<vec4<u32>, 15>,
-    dflt: array<vec4<f32>, 15>,
-}
-
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: AttrParams;  // shaders/layout.py
 // stats (decode_common): STAT_OUTSIDE finite opacities outside [0, 1], STAT_FINITE
 // finite opacities, for the PLY "auto" opacity mode.
 const STAT_OUTSIDE: u32 = 1u;

@@ -10,24 +10,7 @@
 
 const CHUNK: u32 = 256u;
 
-struct Params {
-    c: Common,
-    chunk_stride: u32,  // bytes per chunk row
-    vert_stride: u32,   // bytes per vertex row
-    sh_stride: u32,     // bytes per sh row (0: no sh element)
-    file_rest: u32,     // SH rest coefficients per channel in the file
-    has_color: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-    // vertex byte offsets: packed_position, packed_rotation, packed_scale, packed_color
-    voff: vec4<u32>,
-    // chunk byte offsets: min_x y z, max_x y z, min_scale_x y z, max_scale_x y z,
-    // min_r g b, max_r g b, -, -
-    coff: array<vec4<u32>, 5>,
-}
-
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: CplyParams;  // shaders/layout.py
 
 fn cval(chunk: u32, k: u32) -> f32 {
     let b = seg_byte(params.c, 0u) + chunk * params.chunk_stride + params.coff[k / 4u][k % 4u];

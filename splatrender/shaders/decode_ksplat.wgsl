@@ -7,23 +7,7 @@
 
 // #import decode_common
 
-struct Params {
-    c: Common,
-    level: u32,
-    rec: u32,          // bytes per record
-    color_at: u32,     // byte offset of RGBA in a record
-    ncomp: u32,        // SH components stored per splat (0, 9, 24, 45)
-    capacity: u32,     // splats per full bucket
-    full: u32,         // full buckets
-    partial: u32,      // partial buckets
-    bucket_bytes: u32,
-    qrange: f32,
-    pos_scale: f32,    // block_size / 2 / qrange
-    sh_min: f32,
-    sh_span: f32,      // sh_max - sh_min
-}
-
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: KsplatParams;  // shaders/layout.py
 
 // Bucket of section splat s, as numpy's repeat over the partial bucket sizes.
 fn bucket_of(s: u32) -> u32 {

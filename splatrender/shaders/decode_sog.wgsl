@@ -6,17 +6,7 @@
 
 // #import decode_common
 
-struct Params {
-    c: Common,
-    mins: vec4<f32>,
-    step: vec4<f32>,    // (maxs - mins) / 65535
-    file_rest: u32,     // SH rest coefficients per channel in the file (0: no shN)
-    palette: u32,       // usable palette entries
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: SogParams;  // shaders/layout.py
 
 fn texel(k: u32, i: u32) -> u32 {
     return src[params.c.seg[k / 4u][k % 4u] + i];

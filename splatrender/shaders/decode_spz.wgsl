@@ -8,19 +8,7 @@
 
 const COLOR_SCALE: f32 = 0.15;
 
-struct Params {
-    c: Common,
-    version: u32,
-    file_sh: u32,    // SH rest floats stored per splat (SH_DIM[degree] * 3)
-    _pad0: u32,
-    _pad1: u32,
-    frac_scale: f32, // 1 / 2^fractional_bits
-    _pad2: f32,
-    _pad3: f32,
-    _pad4: f32,
-}
-
-@group(0) @binding(3) var<uniform> params: Params;
+@group(0) @binding(3) var<uniform> params: SpzParams;  // shaders/layout.py
 
 fn seg_u8(k: u32, index: u32) -> u32 {
     return byte_at(seg_byte(params.c, k) + index);

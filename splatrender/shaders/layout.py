@@ -121,6 +121,7 @@ class Struct:
 
     name: str
     fields: tuple[tuple[str, str, str], ...]
+    head: str = ""  # a WGSL-only first member (``c: Common``: fill.py prepends its bytes)
 
     @staticmethod
     def _kind(wgsl_type: str) -> tuple[str, int]:
@@ -165,7 +166,9 @@ class Struct:
         return struct.pack(self.format, *flat)
 
     def wgsl(self) -> str:
-        body = "\n".join(f"    {n}: {t}," + (f"  // {c}" if c else "") for n, t, c in self.fields)
+        lines = [f"    {self.head},"] if self.head else []
+        lines += [f"    {n}: {t}," + (f"  // {c}" if c else "") for n, t, c in self.fields]
+        body = "\n".join(lines)
         return f"struct {self.name} {{\n{body}\n}}"
 
 
@@ -227,6 +230,92 @@ DECODE_STATS = 4
 STAT_INVISIBLE = 0
 
 
+# The params block of each runtime decoder (shaders/decode_*.wgsl), after its Common.
+ATTR_SLOTS = 60  # decode_attrs.wgsl: where each output value is read from (common.py)
+_U = "u32"
+_V4U, _V4F = "vec4<u32>", "vec4<f32>"
+_COMMON = "c: Common"
+ATTR_PARAMS = Struct(
+    "AttrParams",
+    (
+        ("scale_linear", _U, "1: stored scales are linear (glTF), take the log"),
+        ("opacity_linear", _U, "1: stored opacity is after the sigmoid, take the logit"),
+        ("file_sh", _U, "SH rest floats stored per splat (<= 45)"),
+        ("dc_rgb", _U, "1: the DC slots hold a colour in [0, 1] (glTF COLOR_0), not SH DC"),
+        ("count_opacity", _U, "1: count opacities into `stats` (a sample looked linear)"),
+        ("_pad0", _U, ""),
+        ("_pad1", _U, ""),
+        ("_pad2", _U, ""),
+        ("seg_of", f"array<{_V4U}, {ATTR_SLOTS // 4}>", "input segment of each slot"),
+        ("offset", f"array<{_V4U}, {ATTR_SLOTS // 4}>", "byte offset in a row (MISSING)"),
+        ("stride", f"array<{_V4U}, {ATTR_SLOTS // 4}>", "row bytes"),
+        ("dflt", f"array<{_V4F}, {ATTR_SLOTS // 4}>", "value of a missing slot"),
+    ),
+    _COMMON,
+)
+CPLY_PARAMS = Struct(
+    "CplyParams",
+    (
+        ("chunk_stride", _U, "bytes per chunk row"),
+        ("vert_stride", _U, "bytes per vertex row"),
+        ("sh_stride", _U, "bytes per sh row (0: no sh element)"),
+        ("file_rest", _U, "SH rest coefficients per channel in the file"),
+        ("has_color", _U, ""),
+        ("_pad0", _U, ""),
+        ("_pad1", _U, ""),
+        ("_pad2", _U, ""),
+        ("voff", _V4U, "vertex offsets: packed_position, _rotation, _scale, _color"),
+        ("coff", f"array<{_V4U}, 5>", "chunk offsets: min/max xyz, scale xyz, rgb; -, -"),
+    ),
+    _COMMON,
+)
+KSPLAT_PARAMS = Struct(
+    "KsplatParams",
+    (
+        ("level", _U, "compression level 0-2"),
+        ("rec", _U, "bytes per record"),
+        ("color_at", _U, "byte offset of RGBA in a record"),
+        ("ncomp", _U, "SH components stored per splat (0, 9, 24, 45)"),
+        ("capacity", _U, "splats per full bucket"),
+        ("full", _U, "full buckets"),
+        ("partial", _U, "partial buckets"),
+        ("bucket_bytes", _U, ""),
+        ("qrange", "f32", ""),
+        ("pos_scale", "f32", "block_size / 2 / qrange"),
+        ("sh_min", "f32", ""),
+        ("sh_span", "f32", "sh_max - sh_min"),
+    ),
+    _COMMON,
+)
+SOG_PARAMS = Struct(
+    "SogParams",
+    (
+        ("mins", _V4F, "means' log-space minimum (xyz)"),
+        ("step", _V4F, "(maxs - mins) / 65535"),
+        ("file_rest", _U, "SH rest coefficients per channel in the file (0: no shN)"),
+        ("palette", _U, "usable palette entries"),
+        ("_pad0", _U, ""),
+        ("_pad1", _U, ""),
+    ),
+    _COMMON,
+)
+SPZ_PARAMS = Struct(
+    "SpzParams",
+    (
+        ("version", _U, ""),
+        ("file_sh", _U, "SH rest floats stored per splat"),
+        ("_pad0", _U, ""),
+        ("_pad1", _U, ""),
+        ("frac_scale", "f32", "1 / 2^fractional_bits"),
+        ("_pad2", "f32", ""),
+        ("_pad3", "f32", ""),
+        ("_pad4", "f32", ""),
+    ),
+    _COMMON,
+)
+DECODER_PARAMS = (ATTR_PARAMS, CPLY_PARAMS, KSPLAT_PARAMS, SOG_PARAMS, SPZ_PARAMS)
+
+
 def sh_rest_floats(degree: int) -> int:
     """Floats of SH beyond DC per splat (0, 9, 24, 45)."""
     return ((degree + 1) ** 2 - 1) * 3
@@ -273,6 +362,7 @@ def layout_wgsl() -> str:
             PAGE_UNIFORMS.wgsl(),
             SAMPLE_PARAMS.wgsl(),
             DECODE_COMMON.wgsl(),
+            *(p.wgsl() for p in DECODER_PARAMS),
             "",
         ]
     )

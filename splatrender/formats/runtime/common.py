@@ -6,10 +6,10 @@ import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from ...shaders.layout import ATTR_PARAMS, ATTR_SLOTS
 from .fill import Plan, PoolFiller
 
 # decode_attrs.wgsl slots: where each output value is read from (ATTR_CONSTS reach WGSL)
-ATTR_SLOTS = 60
 MISSING = 0xFFFFFFFF
 SLOT_MEAN, SLOT_OPACITY, SLOT_QUAT, SLOT_SCALE, SLOT_DC, SLOT_REST = 0, 3, 4, 8, 11, 14
 # stats words of the PLY opacity check (layout.STAT_INVISIBLE is the shared one)
@@ -64,11 +64,10 @@ class AttrTable:
         dc_rgb: bool = False,
         count_opacity: bool = False,
     ) -> bytes:
-        return struct.pack(
-            f"<8I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}I{ATTR_SLOTS}f",
-            int(scale_linear), int(opacity_linear), file_sh, int(dc_rgb),
-            int(count_opacity), 0, 0, 0,
-            *self.seg, *self.offset, *self.stride, *self.default,
+        return ATTR_PARAMS.pack(
+            scale_linear=int(scale_linear), opacity_linear=int(opacity_linear),
+            file_sh=file_sh, dc_rgb=int(dc_rgb), count_opacity=int(count_opacity),
+            seg_of=self.seg, offset=self.offset, stride=self.stride, dflt=self.default,
         )  # fmt: skip
 
 

@@ -6,9 +6,8 @@ are uploaded as they are. Twin: formats/compressed_ply.py.
 
 from __future__ import annotations
 
-import struct
-
 from ...errors import FormatError
+from ...shaders.layout import CPLY_PARAMS
 from .._io import Source
 from ..compressed_ply_layout import CHUNK, CHUNK_PROPS, COLOR_PROPS, PACKED
 from ..plyheader import TYPES, PlyElement, parse_header
@@ -68,11 +67,9 @@ def prepare(data: bytes, name: str, **_: object) -> Decoded:
     cs, vs = ce.row_bytes, ve.row_bytes
     chunk_offs = [coff[p] for p in CHUNK_PROPS]
     chunk_offs += [coff[p] for p in COLOR_PROPS] if has_color else [0] * 6
-    params = struct.pack(
-        "<8I4I20I",
-        cs, vs, sh_stride, rest, int(has_color), 0, 0, 0,
-        *(voff[p] for p in PACKED),
-        *chunk_offs, 0, 0,
+    params = CPLY_PARAMS.pack(
+        chunk_stride=cs, vert_stride=vs, sh_stride=sh_stride, file_rest=rest,
+        has_color=int(has_color), voff=[voff[p] for p in PACKED], coff=[*chunk_offs, 0, 0],
     )  # fmt: skip
     view = memoryview(data)
     vert_rows = rows(view, starts["vertex"], vs)

@@ -12,6 +12,7 @@ from array import array
 from itertools import accumulate
 
 from ...errors import FormatError
+from ...shaders.layout import KSPLAT_PARAMS
 from .. import ksplat_header
 from .common import Decoded
 from .fill import Part, Plan
@@ -54,10 +55,10 @@ def prepare(data: bytes, name: str, **_: object) -> Decoded:
             centres = view[off + partial * 4 : sec.body]
         else:
             ends, n_full = [], 0
-        params = struct.pack(
-            "<8I4f",
-            level, rec, c0, sec.ncomp, capacity, full, partial, sec.bucket_bytes,
-            float(qrange), sec.block / 2.0 / qrange, sh_min, sh_span,
+        params = KSPLAT_PARAMS.pack(
+            level=level, rec=rec, color_at=c0, ncomp=sec.ncomp, capacity=capacity, full=full,
+            partial=partial, bucket_bytes=sec.bucket_bytes, qrange=float(qrange),
+            pos_scale=sec.block / 2.0 / qrange, sh_min=sh_min, sh_span=sh_span,
         )  # fmt: skip
         body = sec.body
 

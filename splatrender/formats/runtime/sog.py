@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from ...errors import FormatError
 from ...io.codecs import Codecs, webp_rgba
+from ...shaders.layout import SOG_PARAMS
 from ..sog_container import ZIP_MAGIC, field, parse_meta, splat_count, zip_member_reader
 from .common import Decoded
 from .fill import Part, Plan
@@ -110,7 +111,9 @@ async def prepare(
         tex.append(memoryview(b""))
     codebook = struct.pack("<768f", *books[0], *books[1], *books[2])
     step = [_f32((maxs[k] - mins[k]) / 65535.0) for k in range(3)]
-    params = struct.pack("<8f4I", *(_f32(v) for v in mins), 0.0, *step, 0.0, m, usable, 0, 0)
+    params = SOG_PARAMS.pack(
+        mins=(*(_f32(v) for v in mins), 0.0), step=(*step, 0.0), file_rest=m, palette=usable
+    )
 
     def segments(first: int, n: int):
         return [t[4 * first : 4 * (first + n)] for t in tex] + [centroids, codebook]

@@ -8,11 +8,11 @@ skipped by length), a table of contents and one zstd stream per attribute, throu
 
 from __future__ import annotations
 
-import struct
 import zlib
 
 from ...errors import FormatError
 from ...io.codecs import Codecs, gunzip_exact, zstd_exact
+from ...shaders.layout import SPZ_PARAMS
 from .._io import LOGIT_CLAMP
 from ..spz_header import (
     FLAG_ANTIALIASED,
@@ -80,6 +80,6 @@ async def prepare(data: bytes, name: str, *, codecs: Codecs, **_: object) -> Dec
         return [b[first * p : (first + m) * p] for b, p in zip(blocks, per, strict=True)]
 
     scale = 1.0 / (1 << frac)
-    params = struct.pack("<4I4f", version, file_sh, 0, 0, scale, 0.0, 0.0, 0.0)
+    params = SPZ_PARAMS.pack(version=version, file_sh=file_sh, frac_scale=scale)
     part = Part(n, params, segments, sum(per))
     return Decoded(Plan("decode_spz", [part]), n, min(degree, 3), axes, "spz", quirks)
