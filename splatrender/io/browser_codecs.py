@@ -1,6 +1,6 @@
 """Entropy decoders the runtime scene loaders need, done by the browser (Pyodide only).
 
-Implements the ``splatrender.formats.runtime.Codecs`` protocol:
+Implements the ``splatrender.io.codecs.Codecs`` protocol:
 
 - WebP: the browser's decoder (``createImageBitmap`` with no premultiplication and
   no colour-space conversion), then ``copyExternalImageToTexture`` into an rgba8

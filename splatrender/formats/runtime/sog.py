@@ -12,10 +12,11 @@ import struct
 from collections.abc import Mapping
 
 from ...errors import FormatError
-from ...io.codecs import Codecs, webp_rgba
+from ...io.codecs import Codecs
 from ...shaders.layout import SOG_PARAMS
 from ..sog_container import ZIP_MAGIC, field, parse_meta, splat_count, zip_member_reader
 from .common import Decoded
+from .entropy import webp_rgba
 from .fill import Part, Plan
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zlib
 
 from ...errors import FormatError
-from ...io.codecs import Codecs, gunzip_exact, zstd_exact
+from ...io.codecs import Codecs
 from ...shaders.layout import SPZ_PARAMS
 from .._io import LOGIT_CLAMP
 from ..spz_header import (
@@ -22,6 +22,7 @@ from ..spz_header import (
     v4_streams,
 )
 from .common import Decoded
+from .entropy import gunzip_exact, zstd_exact
 from .fill import Part, Plan
 
 
