@@ -12,7 +12,7 @@ from splatrender.shaders.layout import GEOM_FLOATS, GEOMETRY, LOGIT_MIN, sh_rest
 
 
 def read_pool(run, scene) -> tuple[np.ndarray, np.ndarray]:
-    """(geometry (N,16), sh_rest (N,F)) of every page of a GpuScene's pool, in order."""
+    """(geometry (N,16), sh_rest (N,F)) of every page of a PlainScene's pool, in order."""
     pool = scene.pool
     d = pool.device
     f = sh_rest_floats(pool.sh_degree)
