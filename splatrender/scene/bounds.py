@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import struct
+import weakref
 from collections.abc import Sequence
 
 from ..gpu import COPY_DST, COPY_SRC, STORAGE, UNIFORM, Binding
@@ -23,6 +24,7 @@ BOUNDS_PERCENTILE = 1.0
 FRAMING_MIN_ALPHA = 0.25
 Vec3 = tuple[float, float, float]
 UNIT_BOUNDS: tuple[Vec3, Vec3] = ((-1.0, -1.0, -1.0), (1.0, 1.0, 1.0))
+_PIPELINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # device -> gather
 
 
 def sample_indices(count: int, samples: int = BOUNDS_SAMPLES) -> range | list[int]:
@@ -85,7 +87,10 @@ async def gather_samples(pool: SplatPool, plan: list[tuple[int, int]]) -> list[t
     n = len(plan)
     if not n:
         return []
-    pipe = d.compute_pipeline(load_shader("sample_geometry"), label="sample-geometry")
+    pipe = _PIPELINES.get(d)
+    if pipe is None:
+        pipe = d.compute_pipeline(load_shader("sample_geometry"), label="sample-geometry")
+        _PIPELINES[d] = pipe
     idx = d.create_buffer(4 * n, [STORAGE, COPY_DST], "sample-indices")
     out = d.create_buffer(16 * n, [STORAGE, COPY_SRC], "samples")
     d.write_buffer(idx, struct.pack(f"<{n}I", *(i for _, i in plan)))
