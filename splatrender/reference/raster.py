@@ -81,9 +81,11 @@ def rasterize(
     height: int,
     background: tuple[float, float, float] = (0.0, 0.0, 0.0),
     tile: int = TILE_SIZE,
+    cut_scale: float = 1.0,
 ) -> np.ndarray:
     """(H,W,3) float64 image; front to back per tile with early stop. ``tile`` must be
-    the tile size ``proj`` was binned with."""
+    the tile size ``proj`` was binned with. ``cut_scale`` moves the alpha and
+    transmittance cuts (tests use it to tell a float32 rounding at a cut from a bug)."""
     tiles_x, tiles_y = tile_grid(width, height, tile)
     order = depth_order(proj)
     pair_tile, splat = bin_tiles(proj, order, tiles_x, tile)
@@ -97,13 +99,13 @@ def rasterize(
         px, py = np.meshgrid(np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5)
         px, py = px.ravel(), py.ravel()
         ids = splat[bounds[t] : bounds[t + 1]]
-        color, trans = composite(proj, ids, px, py)
+        color, trans = composite(proj, ids, px, py, cut_scale)
         img[y0:y1, x0:x1] = (color + trans[:, None] * bg).reshape(y1 - y0, x1 - x0, 3)
     return img
 
 
 def composite(
-    proj: Projected, ids: np.ndarray, px: np.ndarray, py: np.ndarray
+    proj: Projected, ids: np.ndarray, px: np.ndarray, py: np.ndarray, cut_scale: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Blend splats ``ids`` (front to back) at pixel centres; returns (colour, T)."""
     n_px = px.shape[0]
@@ -114,11 +116,11 @@ def composite(
     a, b, c = (proj.conic[ids, k][:, None] for k in range(3))
     sigma = 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy
     alpha = np.minimum(ALPHA_MAX, proj.opacity[ids][:, None] * np.exp(-sigma))
-    alpha = np.where((sigma >= 0) & (alpha >= ALPHA_MIN), alpha, 0.0)
+    alpha = np.where((sigma >= 0) & (alpha >= ALPHA_MIN * cut_scale), alpha, 0.0)
     t_after = np.cumprod(1.0 - alpha, axis=0)
     # A pixel stops at the first splat that would take T below T_MIN; that splat
     # and all behind it are left out.
-    stop = t_after < T_MIN
+    stop = t_after < T_MIN * cut_scale
     keep = np.cumsum(stop, axis=0) == 0
     t_before = np.vstack([np.ones((1, n_px)), t_after[:-1]])
     w = np.where(keep, alpha * t_before, 0.0)

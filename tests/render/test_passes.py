@@ -4,10 +4,16 @@ Tolerances: the GPU computes in float32. Projection outputs are compared with a
 relative tolerance of 1e-4 (a few float32 ulps amplified through the 2x2 inverse
 and the perspective divide); colours with 1e-4 absolute (SH sums of ~16 terms).
 Splats within float32 rounding of a cull threshold may differ in visibility, so the
-visible sets may differ by at most 0.1% of splats.
+visible sets may differ by at most 0.1% of splats. Likewise a blended alpha or
+transmittance within float32 rounding of its cut (1/255, 1e-4) may fall on the other
+side on the GPU: a pixel off by more than 2e-5 must then match the twin with the cuts
+moved by 1e-5 relative (far above float32 rounding, far below any real disagreement),
+and such pixels are at most 0.2% of the image (seen: 1 in 5000).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -21,12 +27,28 @@ from tests.render.scenes import orbit_cameras, random_splats
 
 pytestmark = pytest.mark.gpu
 
-SEED = np.random.SeedSequence().entropy
+# Fresh each run; SPLATRENDER_TEST_SEED replays a printed failure.
+SEED = int(os.environ.get("SPLATRENDER_TEST_SEED", 0)) or np.random.SeedSequence().entropy
 
 
 def fresh_rng(salt: int) -> np.random.Generator:
     print(f"seed {SEED} salt {salt}")
     return np.random.default_rng([SEED, salt])
+
+
+def assert_blend_matches(img, proj, cam, bg, tile, atol=2e-5, cut_eps=1e-5):
+    """``img`` equals the raster twin's blend of ``proj`` but where a cut flipped."""
+    ref = rasterize(proj, cam.width, cam.height, bg, tile)
+    off = np.abs(img - ref).max(axis=2) > atol
+    if off.any():
+        moved = [
+            rasterize(proj, cam.width, cam.height, bg, tile, 1 + d) for d in (-cut_eps, cut_eps)
+        ]
+        at_cut = np.any([np.abs(img - m).max(axis=2) <= atol for m in moved], axis=0)
+        print(f"{off.sum()} pixels off, {(off & at_cut).sum()} of them at a cut")
+        np.testing.assert_array_equal(off & ~at_cut, False, "pixels off not at a cut")
+        assert off.mean() <= 0.002
+    np.testing.assert_allclose(img[~off], ref[~off], atol=atol)
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +139,9 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     r.set_scene(to_scene_data(s))
     run(r.render(cam, (0.3, 0.2, 0.1)))
     g = run(read_frame(r))
-    ref = rasterize(g.as_projected(len(s)), cam.width, cam.height, (0.3, 0.2, 0.1), r.tile_size)
-    np.testing.assert_allclose(g.image[..., :3], ref, atol=2e-5)
+    assert_blend_matches(
+        g.image[..., :3], g.as_projected(len(s)), cam, (0.3, 0.2, 0.1), r.tile_size
+    )
 
 
 @pytest.mark.parametrize("mode", ["classic", "antialiased"])
@@ -138,8 +161,7 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode):
     tuning = Tuning.for_device(device)
     tile, bg = tuning.tile_size, (0.2, 0.3, 0.1)
     proj = project(sanitize(s)[0], cam, mode, tile)
-    # The GPU reads float32 records: the reference blends the same rounded values, so an
-    # alpha at the 1/255 cut cannot fall on different sides of it.
+    # The GPU reads float32 records: the reference blends the same rounded values.
     for name in ("xy", "conic", "color", "opacity"):
         setattr(proj, name, getattr(proj, name).astype(np.float32).astype(np.float64))
     tx, ty = -(-cam.width // tile), -(-cam.height // tile)
@@ -169,4 +191,4 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode):
     device.submit(enc)
     raw = run(device.read_buffer(fb.output_f32, 0, cam.width * cam.height * 16))
     img = np.frombuffer(raw, np.float32).reshape(cam.height, cam.width, 4)[..., :3]
-    np.testing.assert_allclose(img, rasterize(proj, cam.width, cam.height, bg, tile), atol=2e-5)
+    assert_blend_matches(img, proj, cam, bg, tile)
