@@ -109,7 +109,7 @@ def build(
         for old in out.glob("splatrender-*.whl"):
             old.unlink()
         wheel = Path(shutil.copy2(wheel, out / wheel.name))
-    for f in WEB.iterdir():
+    for f in (ROOT / "splatrender" / "web" / "static").iterdir():
         if f.is_file() and f.suffix in PAGE_SUFFIXES:
             shutil.copy2(f, out / f.name)
     config = {"pyodide": pyodide_url, "pyodideVersion": version, "wheel": wheel.name}
