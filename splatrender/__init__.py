@@ -4,7 +4,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["Camera", "Renderer", "load"]
+__all__ = ["Camera", "Renderer", "load", "show"]
 
 
 def __getattr__(name: str):
@@ -21,4 +21,8 @@ def __getattr__(name: str):
         from .formats import load
 
         return load
+    if name == "show":
+        from .notebook import show
+
+        return show
     raise AttributeError(name)

@@ -97,3 +97,26 @@ def pytest_collection_modifyitems(config, items):
             "tests using the GPU `device` fixture need @pytest.mark.gpu:\n  "
             + "\n  ".join(unmarked)
         )
+
+
+def unavailable(reason: str):
+    """Skip, saying why, when a tool is missing here; on CI (``CI`` set) fail instead."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from splatrender.web.chromium import CHROMIUM, launch
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("playwright is not installed (pip install 'playwright>=1.50,<2')")
+    if not os.access(CHROMIUM, os.X_OK):
+        unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as pw:
+        b = launch(pw)
+        yield b
+        b.close()

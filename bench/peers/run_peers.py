@@ -65,18 +65,12 @@ def ensure_peers() -> dict[str, str]:
     return {n: npm_version(n) or "?" for n in NPM_PACKAGES}
 
 
-def build_viewer() -> Path | None:
-    """Our web viewer (web/build.py) built into the ignored cache, or None without it."""
-    build_py = ROOT / "web" / "build.py"
-    if not build_py.is_file():
-        return None
-    sys.path.insert(0, str(ROOT / "web"))
-    try:
-        import build as web_build  # web/build.py
-    finally:
-        sys.path.remove(str(ROOT / "web"))
-    out = CACHE / ".splatrender-web"
-    return web_build.build(out)
+def build_viewer():
+    """Our web viewer with a local Pyodide (fetched into the user cache once)."""
+    from splatrender.web.runtime import fetch_runtime
+    from splatrender.web.site import assemble
+
+    return assemble(fetch_runtime())
 
 
 # -- scene views ---------------------------------------------------------------------
@@ -173,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    from splatrender.cli.serve import SceneServer
+    from splatrender.cli.serve import FolderSite, SceneServer
 
     results = Results(machine_info(), [], time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()))
     scenes = args.scene or [DEFAULT_SCENE]
@@ -184,16 +178,13 @@ def main(argv: list[str] | None = None) -> int:
             scene = scene.resolve()
             facts, views = scene_views(scene, w, h, args.warmup + args.frames)
             mounts = {"/scenes": scene.parent, "/node_modules": CACHE}
-            servers = {"peers": SceneServer(("127.0.0.1", 0), mounts, HERE / "pages")}
+            servers = {"peers": SceneServer(("127.0.0.1", 0), mounts, FolderSite(HERE / "pages"))}
             if viewer is not None:
                 servers["ours"] = SceneServer(("127.0.0.1", 0), {"/scenes": scene.parent}, viewer)
             for s in servers.values():
                 threading.Thread(target=s.serve_forever, daemon=True).start()
             src = f"/scenes/{scene.name}"
             for peer in peers:
-                if peer == "splatrender" and viewer is None:
-                    print("splatrender web viewer missing (no web/build.py): skipped")
-                    continue
                 if peer == "splatrender":
                     url = f"{servers['ours'].url}index.html?ui=0&max-pixel-ratio=1&src={src}"
                     version, api = f"splatrender {__version__} (web, Pyodide)", "WebGPU"

@@ -9,7 +9,8 @@ orbit is the page's own benchmark (``index.html?bench=N`` sets
     python bench/web/bench_web.py --scene ../shared/scenes/guitar.compressed.ply \
         --size 1280x720 --frames 5 [--json out.json]
 
-Builds the viewer into web/build when it is missing (``python web/build.py``).
+Serves the viewer the way ``splatrender serve`` does, with Pyodide fetched into the user
+cache once (``splatrender web fetch-runtime``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from splatrender.cli.serve import SceneServer  # noqa: E402
 from splatrender.web.chromium import launch  # noqa: E402
+from splatrender.web.runtime import fetch_runtime  # noqa: E402
+from splatrender.web.site import assemble  # noqa: E402
 
 # Records when each progress stage starts, relative to navigation start.
 RECORD_STAGES = """
@@ -51,17 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--size", default="1280x720", help="canvas size WxH in pixels")
     p.add_argument("--frames", type=int, default=5, help="orbit frames to time")
-    p.add_argument("--build", type=Path, default=ROOT / "web" / "build")
     p.add_argument("--json", type=Path, help="write the results here too")
     args = p.parse_args(argv)
     w, h = (int(v) for v in args.size.lower().split("x"))
-    if not (args.build / "config.json").is_file():
-        sys.path.insert(0, str(ROOT / "web"))
-        import build as web_build
-
-        web_build.build(args.build)
     scene = args.scene.resolve()
-    srv = SceneServer(("127.0.0.1", 0), {"/scenes/bench": scene.parent}, args.build)
+    site = assemble(fetch_runtime())
+    srv = SceneServer(("127.0.0.1", 0), {"/scenes/bench": scene.parent}, site)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     from playwright.sync_api import sync_playwright
 

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # (module in splatrender.cli) in the order --help lists them.
-COMMANDS = ("render", "view", "info", "convert", "serve", "lod", "bench", "adapters")
+COMMANDS = ("render", "view", "info", "convert", "serve", "web", "lod", "bench", "adapters")
 
 
 def build_parser() -> argparse.ArgumentParser:

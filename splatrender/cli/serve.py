@@ -1,7 +1,8 @@
 """`splatrender serve PATH...`: the web viewer and scene files from localhost.
 
-URL layout: ``/`` is the viewer build (``web/build``, made by ``python web/build.py``);
-each PATH is mounted at ``/scenes/<its name>`` (a file) or ``/scenes/<folder>/...``.
+URL layout: ``/`` is the web viewer (:mod:`splatrender.web.site`: the page, splatrender's
+browser wheel, the cached Pyodide runtime or a pointer to its CDN); each PATH is mounted
+at ``/scenes/<its name>`` (a file) or ``/scenes/<folder>/...``.
 HTTP Range requests are answered (206), MIME types are set for the viewer's and the
 scenes' files, ``--cors`` adds ``Access-Control-Allow-Origin: *``, and no request can
 reach outside the served roots (``..``, encoded separators and symlinks are resolved
@@ -11,6 +12,7 @@ before the check).
 from __future__ import annotations
 
 import argparse
+import io
 import mimetypes
 import os
 import re
@@ -19,6 +21,26 @@ import urllib.parse
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from .web import add_site_options, site_from
+
+
+class Site(Protocol):
+    """What is served at ``/`` (:class:`splatrender.web.site.Site`, or a folder)."""
+
+    def lookup(self, path: str) -> Path | bytes | None: ...
+
+
+class FolderSite:
+    """A folder served at ``/`` (an exported viewer, a page of one's own)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.realpath(root))
+
+    def lookup(self, path: str) -> Path | None:
+        return _inside(self.root, path)
+
 
 MIME = {
     ".html": "text/html; charset=utf-8",
@@ -46,7 +68,6 @@ MIME = {
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1 << 16
-DEFAULT_BUILD = Path(__file__).resolve().parents[2] / "web" / "build"
 
 
 def content_type(path: Path) -> str:
@@ -113,17 +134,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(msg)
 
     def _serve(self, body: bool) -> None:
-        path = self.server.resolve(self.path)
-        if path is None:
+        found = self.server.resolve(self.path)
+        if found is None:
             self._fail(HTTPStatus.NOT_FOUND)
             return
-        try:
-            f = open(path, "rb")  # noqa: SIM115 (closed below)
-        except OSError:
+        name, f = self._open(found)
+        if f is None:
             self._fail(HTTPStatus.NOT_FOUND)
             return
         with f:
-            size = os.fstat(f.fileno()).st_size
+            size = f.seek(0, os.SEEK_END)
             start, end = 0, size - 1
             status = HTTPStatus.OK
             rng = self.headers.get("Range")
@@ -140,7 +160,7 @@ class Handler(BaseHTTPRequestHandler):
                     status = HTTPStatus.PARTIAL_CONTENT
             length = max(0, end - start + 1)
             self.send_response(status)
-            self.send_header("Content-Type", content_type(path))
+            self.send_header("Content-Type", content_type(name))
             self.send_header("Content-Length", str(length))
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Cache-Control", "no-cache")
@@ -160,6 +180,15 @@ class Handler(BaseHTTPRequestHandler):
                     left -= len(chunk)
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+    def _open(self, found: Path | bytes) -> tuple[Path, BinaryIO | None]:
+        """(name for the MIME type, readable file) of what ``resolve`` found."""
+        if isinstance(found, bytes):
+            return Path(urllib.parse.urlsplit(self.path).path), io.BytesIO(found)
+        try:
+            return found, open(found, "rb")
+        except OSError:
+            return found, None
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -186,7 +215,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 class SceneServer(ThreadingHTTPServer):
-    """Serves ``build`` at ``/`` and each mount at its prefix; nothing else."""
+    """Serves the viewer ``site`` at ``/`` and each mount at its prefix; nothing else."""
 
     daemon_threads = True
 
@@ -194,12 +223,12 @@ class SceneServer(ThreadingHTTPServer):
         self,
         address: tuple[str, int],
         mounts: dict[str, Path],
-        build: Path | None,
+        site: Site | None,
         cors: bool = False,
         verbose: bool = False,
     ) -> None:
         self.mounts = {k: Path(os.path.realpath(v)) for k, v in mounts.items()}
-        self.build = Path(os.path.realpath(build)) if build is not None else None
+        self.site = site
         self.cors = cors
         self.verbose = verbose
         super().__init__(address, Handler)
@@ -209,8 +238,9 @@ class SceneServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def resolve(self, url_path: str) -> Path | None:
-        """The file a URL path names, or None when it is missing or outside every root."""
+    def resolve(self, url_path: str) -> Path | bytes | None:
+        """The file (or generated bytes) a URL path names, or None when it is missing or
+        outside every root."""
         raw = urllib.parse.urlsplit(url_path).path
         path = urllib.parse.unquote(raw)
         if "\0" in path or "\\" in path:
@@ -223,10 +253,20 @@ class SceneServer(ThreadingHTTPServer):
             if clean == prefix or clean.startswith(prefix + "/"):
                 rest = clean[len(prefix) :].lstrip("/")
                 return _inside(root, rest)
-        if self.build is not None:
-            rest = "/".join(parts) or "index.html"
-            return _inside(self.build, rest)
+        if self.site is not None:
+            return self.site.lookup("/".join(parts))
         return None
+
+
+ENTRY_FILES = ("lod.json", "lod-meta.json", "meta.json")  # what opens a scene folder
+
+
+def entry_url(prefix: str, path: Path) -> str | None:
+    """The URL that opens the scene at ``path`` mounted at ``prefix`` (None: not a scene)."""
+    if path.is_file():
+        return prefix
+    name = next((n for n in ENTRY_FILES if (path / n).is_file()), None)
+    return f"{prefix}/{name}" if name else None
 
 
 def _inside(root: Path, rest: str) -> Path | None:
@@ -254,7 +294,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 = any free)")
     p.add_argument("--cors", action="store_true", help="allow any origin (CORS headers)")
-    p.add_argument("--build", type=Path, default=DEFAULT_BUILD, help="viewer build folder")
+    add_site_options(p)
     p.add_argument("--verbose", action="store_true", help="log every request")
     p.set_defaults(run=run)
 
@@ -265,20 +305,15 @@ def run(args: argparse.Namespace) -> int:
     for p in args.paths:
         if not p.exists():
             raise SplatError(f"{p}: no such file or folder")
-    build = args.build if (args.build / "index.html").is_file() else None
-    if build is None:
-        print(
-            f"warning: no viewer build at {args.build} (run `python web/build.py`); "
-            "serving the scenes only",
-            file=sys.stderr,
-        )
+    site = site_from(args)
+    print(site.runtime_note, file=sys.stderr)
     mounts = mount_points(list(args.paths))
     try:
-        server = SceneServer((args.host, args.port), mounts, build, args.cors, args.verbose)
+        server = SceneServer((args.host, args.port), mounts, site, args.cors, args.verbose)
     except OSError as e:
         raise SplatError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
-    first = next((k for k, v in mounts.items() if Path(v).is_file()), None)
-    url = server.url + (f"?src={urllib.parse.quote(first)}" if first and build else "")
+    first = next(filter(None, (entry_url(k, Path(v)) for k, v in mounts.items())), None)
+    url = server.url + (f"?src={urllib.parse.quote(first)}" if first else "")
     for prefix, path in mounts.items():
         print(f"  {prefix} -> {path}")
     print(f"Serving splatrender on {url}", flush=True)
@@ -291,4 +326,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["SceneServer", "add_parser", "content_type", "mount_points", "parse_range"]
+__all__ = [
+    "FolderSite",
+    "SceneServer",
+    "add_parser",
+    "content_type",
+    "entry_url",
+    "mount_points",
+    "parse_range",
+]

@@ -7,7 +7,7 @@ Implements the ``splatrender.io.codecs.Codecs`` protocol:
   texture and a buffer readback. A 2D canvas would premultiply and corrupt the RGB
   of SOG texels whose alpha is below 255; the WebGPU copy keeps them exact.
 - zstd (SPZ v4): browsers have no zstd decoder in their API; the page loads fzstd
-  (a small pure-JS decoder from npm, copied in by ``web/build.py``) and this
+  (a small pure-JS decoder from npm, see ``splatrender.web.runtime``) and this
   streams through it, stopping as soon as the output passes ``max_size``.
 """
 

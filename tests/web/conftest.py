@@ -1,4 +1,4 @@
-"""Browser fixtures: a viewer build, a local server, and headless Debian Chromium.
+"""Browser fixtures: the viewer site, a local server, and headless Debian Chromium.
 
 Chromium runs WebGPU on SwiftShader (flags from DESIGN.md); Playwright drives it
 through ``executable_path`` and never downloads a browser. Without Playwright or
@@ -7,37 +7,26 @@ Chromium the browser tests skip locally (saying why) and fail on CI.
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from splatrender.web.chromium import CHROMIUM, launch
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+from tests.conftest import unavailable
 
 
 @pytest.fixture(scope="session")
-def web_build(tmp_path_factory) -> Path:
-    """``web/build.py`` run into a temporary folder (npm cache in web/node_modules)."""
-    if shutil.which("npm") is None and not (ROOT / "web" / "node_modules" / "pyodide").is_dir():
-        _unavailable("npm is not installed: cannot fetch the pyodide runtime")
-    sys.path.insert(0, str(ROOT / "web"))
+def web_site():
+    """The viewer as ``serve`` assembles it, with Pyodide fetched into the user cache
+    (from the npm registry, once per machine)."""
+    from splatrender.web.runtime import fetch_runtime
+    from splatrender.web.site import assemble
+
     try:
-        import build as web_build_module  # web/build.py
-    finally:
-        sys.path.remove(str(ROOT / "web"))
-    out = tmp_path_factory.mktemp("webbuild")
-    return web_build_module.build(out)
+        runtime = fetch_runtime(progress=False)
+    except Exception as e:  # no registry: the browser tests cannot run
+        unavailable(f"cannot fetch the Pyodide runtime: {e}")
+    return assemble(runtime)
 
 
 @pytest.fixture(scope="session")
@@ -47,31 +36,17 @@ def scene_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def server(web_build, scene_root, scenes_dir):
-    """The viewer build at ``/``, ``/scenes/shared/...`` and ``/scenes/local/...``."""
+def server(web_site, scene_root, scenes_dir):
+    """The viewer at ``/``, ``/scenes/shared/...`` and ``/scenes/local/...``."""
     from splatrender.cli.serve import SceneServer
 
     mounts = {"/scenes/shared": scenes_dir, "/scenes/local": scene_root}
-    srv = SceneServer(("127.0.0.1", 0), mounts, web_build)
+    srv = SceneServer(("127.0.0.1", 0), mounts, web_site)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     yield srv
     srv.shutdown()
     srv.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install 'playwright>=1.50,<2')")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as pw:
-        b = launch(pw)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from splatrender.cli.serve import SceneServer, mount_points, parse_range
+from splatrender.cli.serve import FolderSite, SceneServer, entry_url, mount_points, parse_range
 
 PAYLOAD = bytes(range(256)) * 40  # 10,240 bytes
 
@@ -39,7 +39,7 @@ def site(tmp_path: Path):
         scenes / "set",
         *(scenes / f"b.{e}" for e in ("spz", "ply", "sog")),
     ]
-    server = SceneServer(("127.0.0.1", 0), mount_points(paths), build, cors=True)
+    server = SceneServer(("127.0.0.1", 0), mount_points(paths), FolderSite(build), cors=True)
     t = threading.Thread(target=server.serve_forever, daemon=True)
     t.start()
     yield server
@@ -145,9 +145,6 @@ def test_mount_names_are_unique(tmp_path):
 def test_cli_prints_the_url(tmp_path):
     scene = tmp_path / "x.splat"
     scene.write_bytes(PAYLOAD)
-    build = tmp_path / "build"
-    build.mkdir()
-    (build / "index.html").write_text("hi")
     cmd = [
         sys.executable,
         "-c",
@@ -161,8 +158,7 @@ def test_cli_prints_the_url(tmp_path):
         str(scene),
         "--port",
         "0",
-        "--build",
-        str(build),
+        "--cdn",
         "--cors",
     ]
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -175,6 +171,7 @@ def test_cli_prints_the_url(tmp_path):
         assert line.startswith("Serving splatrender on http://127.0.0.1:"), line
         url = line.split()[-1]
         assert url.endswith("?src=/scenes/x.splat")
+        assert "cdn.jsdelivr.net" in p.stderr.readline()  # where the page takes Pyodide from
         port = int(url.split(":")[2].split("/")[0])
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         c.request("GET", "/scenes/x.splat")
@@ -184,3 +181,11 @@ def test_cli_prints_the_url(tmp_path):
     finally:
         p.terminate()
         p.wait(timeout=10)
+
+
+def test_folder_scenes_open_by_their_manifest(tmp_path):
+    (tmp_path / "set").mkdir()
+    (tmp_path / "set" / "lod-meta.json").write_text("{}")
+    (tmp_path / "empty").mkdir()
+    assert entry_url("/scenes/set", tmp_path / "set") == "/scenes/set/lod-meta.json"
+    assert entry_url("/scenes/empty", tmp_path / "empty") is None

@@ -31,6 +31,23 @@ def wait_ready(page) -> None:
     page.evaluate("async () => { await document.getElementById('viewer').ready; }")
 
 
+def drawn_info(page) -> dict:
+    """Wait until the ``#viewer`` of ``page`` (a page or a frame) has loaded its ``src``
+    and drawn it; returns ``viewer.info``. Raises with the viewer's error message."""
+    return page.evaluate(
+        """async () => {
+            const v = document.getElementById('viewer');
+            await v.ready;  // rejects when the viewer cannot boot
+            if (!v.info) await new Promise((res, rej) => {
+                v.addEventListener('load', res);
+                v.addEventListener('error', (e) => rej(new Error(e.detail.message)));
+            });
+            await v.drawn();
+            return {...v.info, canvas: [v.canvas.width, v.canvas.height]};
+        }"""
+    )
+
+
 def load_scene(page, url: str) -> dict:
     """``viewer.load(url)``: the scene info, or ``{"error": message}``; waits for the frame."""
     return page.evaluate(

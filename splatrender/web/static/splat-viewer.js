@@ -361,8 +361,12 @@ export class SplatViewer extends HTMLElement {
   // -- boot -----------------------------------------------------------------------
   async _start() {
     if (!navigator.gpu) {
-      this._fail(new UserError("This browser does not support WebGPU, which this viewer needs. " +
-        "Try a recent Chrome, Edge or Safari."), false);
+      // WebGPU exists only in secure contexts: https or localhost, and every page that
+      // embeds this one (an iframe in an http page from another host has no WebGPU).
+      const why = isSecureContext
+        ? "This browser does not support WebGPU, which this viewer needs. Try a recent Chrome, Edge or Safari."
+        : "WebGPU needs a secure context: open this page (and any page embedding it) over https or from localhost.";
+      this._fail(new UserError(why), false);
       this._readyFail(new Error("no WebGPU"));
       return;
     }
