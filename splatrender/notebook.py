@@ -19,11 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .scene.upright import Upright, resolve_up
+
 _lock = threading.Lock()
 _server: Any = None
 
 
-def viewer_url(scene: str | Path) -> str:
+def viewer_url(scene: str | Path, up: str | None = None) -> str:
     """URL of the viewer page opening ``scene`` (a local path is mounted on the kernel's
     server, started on first use; a URL is opened as it is)."""
     global _server
@@ -48,7 +50,8 @@ def viewer_url(scene: str | Path) -> str:
             # a new dict, not an update: the server's threads read it meanwhile
             _server.mounts = {**_server.mounts, prefix: path}
             src = entry_url(prefix, path) or prefix
-        return _server.url + "index.html?src=" + urllib.parse.quote(src, safe=":/")
+        query = {"src": src} | ({"up": up} if up else {})
+        return _server.url + "index.html?" + urllib.parse.urlencode(query, safe=":/")
 
 
 def render_png(
@@ -57,19 +60,28 @@ def render_png(
     height: int = 540,
     mode: str = "classic",
     background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    up: str | None = None,
 ) -> bytes:
-    """The scene framed as ``render`` frames it, as PNG bytes (native GPU)."""
+    """The scene framed as ``render`` frames it, as PNG bytes (native GPU); ``up`` as
+    ``render --up`` takes it (None: the scene's own)."""
 
     async def draw() -> bytes:
         from .gpu import request_device
         from .render.camera import Camera
         from .render.renderer import Renderer
         from .scene import open_scene, settle
+        from .scene.upright import resolve_up
 
         device = await request_device()
         scene_ = await open_scene(str(scene), device)
         try:
-            camera = Camera.framing(*scene_.bounds, scene_.axes, width=width, height=height)
+            camera = Camera.framing(
+                *scene_.bounds,
+                scene_.axes,
+                width=width,
+                height=height,
+                up=resolve_up(scene_.upright, up).up,
+            )
             renderer = Renderer(device, mode=mode)
             renderer.set_pool(scene_.pool)
             await settle(scene_, camera)
@@ -93,13 +105,15 @@ def render_png(
 class SceneView:
     """What :func:`show` returns: Jupyter displays it through ``_repr_mimebundle_``."""
 
-    def __init__(self, scene: str | Path, width: int, height: int, interactive: bool) -> None:
-        self.scene, self.width, self.height = scene, width, height
+    def __init__(
+        self, scene: str | Path, width: int, height: int, interactive: bool, up: str | None
+    ) -> None:
+        self.scene, self.width, self.height, self.up = scene, width, height, up
         self.interactive = interactive
-        self.url = viewer_url(scene) if interactive else None
+        self.url = viewer_url(scene, up) if interactive else None
 
     def png(self) -> bytes:
-        return render_png(self.scene, self.width, self.height)
+        return render_png(self.scene, self.width, self.height, up=self.up)
 
     def html(self) -> str:
         assert self.url is not None
@@ -124,15 +138,19 @@ def show(
     width: int = 960,
     height: int = 540,
     interactive: bool | None = None,
+    up: str | None = None,
 ) -> SceneView:
     """Display ``scene`` (a file, folder, LOD manifest or URL) in a notebook cell.
 
     ``interactive``: the web viewer in an iframe (default, unless the kernel looks
-    remote) or, when False, a PNG rendered natively.
+    remote) or, when False, a PNG rendered natively. ``up``: ``"-y"``, ``"+z"``, ...
+    (None: the file's, or the upright guess).
     """
     if interactive is None:
         interactive = not _remote_kernel()
-    return SceneView(scene, width, height, interactive)
+    if up is not None:
+        resolve_up(Upright((0.0, -1.0, 0.0), "file"), up)  # refuse bad text here, not later
+    return SceneView(scene, width, height, interactive, up)
 
 
 def _remote_kernel() -> bool:

@@ -25,6 +25,40 @@ def vec3(text: str) -> tuple[float, float, float]:
     return v  # type: ignore[return-value]
 
 
+def up(text: str) -> tuple[float, float, float]:
+    """An up direction: +x -x +y -y +z -z (y = +y) or a vector x,y,z."""
+    from ..errors import SplatError
+    from ..scene.upright import parse_up
+
+    try:
+        return parse_up(text)
+    except SplatError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+UP_HELP = (
+    "which way is up: +x -x +y -y +z -z or x,y,z (default: the file's, or a guess for "
+    "the PLY family and SOG; README 'Orientation')"
+)
+
+
+# Options whose values may start with "-": argparse takes "--up -y" for two options
+# (an argparse limitation), so "--up -y" is rewritten to "--up=-y" before parsing.
+DASHED_VALUES = ("--up",)
+
+
+def join_negative_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        if a in DASHED_VALUES:
+            v = next(it, None)
+            out.append(a if v is None else f"{a}={v}")
+        else:
+            out.append(a)
+    return out
+
+
 def color(text: str) -> tuple[float, float, float]:
     """r,g,b in 0..1 (or 0..255 if any component exceeds 1)."""
     c = vec3(text)

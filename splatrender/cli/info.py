@@ -30,6 +30,7 @@ def describe(path: str, opacity: str = "auto") -> dict:
     from splatrender.formats import load, sniff_bytes
     from splatrender.formats._io import make_source
     from splatrender.formats.sniffing import version
+    from splatrender.scene.bounds import sample_indices, sample_upright
 
     src = make_source(path)
     fmt = sniff_bytes(src.data, src.name)
@@ -38,6 +39,10 @@ def describe(path: str, opacity: str = "auto") -> dict:
         s = load(path, opacity=opacity) if fmt.startswith("ply") else load(path)
     lo, hi = s.bounds()
     finite = np.isfinite(s.means).all(axis=1)
+    # The strided sample the runtime framing takes (a pool holds the splats in file order).
+    idx = np.asarray(sample_indices(s.count), np.int64)
+    samples = np.column_stack([s.means[idx], s.opacities[idx]]).tolist()
+    upright = sample_upright(samples, s.axes, s.format)
     return {
         "file": s.source,
         "format": s.format,
@@ -46,6 +51,9 @@ def describe(path: str, opacity: str = "auto") -> dict:
         "count": s.count,
         "sh_degree": s.sh_degree,
         "axes": s.axes,
+        "up": upright.label,
+        "up_how": upright.how,
+        "up_why": upright.why,
         "bounds": {"min": [float(v) for v in lo], "max": [float(v) for v in hi]},
         "finite_splats": int(finite.sum()),
         "quirks": list(s.quirks),
@@ -65,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"splats     {d['count']:,}")
     print(f"SH degree  {d['sh_degree']}")
     print(f"axes       {d['axes']}")
+    why = f": {d['up_why']}" if d["up_why"] else ""
+    print(f"up         {d['up']} ({d['up_how']}{why})")
     print(f"bounds     min ({fmt3(d['bounds']['min'])})  max ({fmt3(d['bounds']['max'])})")
     print(f"quirks     {'none' if not d['quirks'] else ''}")
     for q in d["quirks"]:

@@ -11,6 +11,8 @@ import argparse
 import importlib
 import sys
 
+from . import _args
+
 # (module in splatrender.cli) in the order --help lists them.
 COMMANDS = ("render", "view", "info", "convert", "serve", "web", "lod", "bench", "adapters")
 
@@ -41,7 +43,7 @@ def _version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_args.join_negative_values(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "run", None):
         parser.print_help()
         return 0

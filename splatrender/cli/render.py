@@ -33,7 +33,7 @@ def add_camera_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_args.size, help="WIDTHxHEIGHT (default 1280x720)")
     p.add_argument("--eye", type=_args.vec3, help="camera position x,y,z (scene units)")
     p.add_argument("--target", type=_args.vec3, help="point looked at (default: scene centre)")
-    p.add_argument("--up", type=_args.vec3, help="up vector (default: the scene frame's up)")
+    p.add_argument("--up", type=_args.up, help=_args.UP_HELP)
     p.add_argument("--fov-y", type=float, default=50.0, help="vertical field of view, degrees")
     p.add_argument("--cameras", help="INRIA cameras.json")
     p.add_argument("--camera-index", type=int, default=0, help="entry of --cameras to use")
@@ -43,8 +43,9 @@ def add_camera_arguments(p: argparse.ArgumentParser) -> None:
 
 def choose_camera(args: argparse.Namespace, scene):
     """The camera the arguments ask for; frames the scene when none is given."""
-    from ..render.camera import Camera, default_up
+    from ..render.camera import Camera
     from ..render.cameras_json import camera_from_file
+    from ..scene.upright import resolve_up
 
     w, h = args.size or (None, None)
     if args.cameras:
@@ -52,16 +53,12 @@ def choose_camera(args: argparse.Namespace, scene):
     w, h = w or 1280, h or 720
     lo, hi = scene.bounds
     centre = tuple((a + b) / 2 for a, b in zip(lo, hi, strict=True))
+    up = resolve_up(scene.upright, args.up).up
     if args.eye:
         return Camera.look_at(
-            args.eye,
-            args.target or centre,
-            args.up or default_up(scene.axes),
-            width=w,
-            height=h,
-            fov_y_deg=args.fov_y,
+            args.eye, args.target or centre, up, width=w, height=h, fov_y_deg=args.fov_y
         )
-    return Camera.framing(lo, hi, scene.axes, width=w, height=h, fov_y_deg=args.fov_y)
+    return Camera.framing(lo, hi, scene.axes, width=w, height=h, fov_y_deg=args.fov_y, up=up)
 
 
 def write_png(path: str | Path, rgba: bytes, width: int, height: int) -> None:
@@ -74,6 +71,7 @@ async def render_file(args: argparse.Namespace) -> Path:
     from ..gpu import request_device
     from ..render.renderer import Renderer
     from ..scene import open_scene, settle
+    from ..scene.upright import resolve_up
 
     device = await request_device(getattr(args, "adapter", None))
     renderer = Renderer(device, mode=args.mode)
@@ -94,6 +92,8 @@ async def render_file(args: argparse.Namespace) -> Path:
             f"{out}: {camera.width}x{camera.height}, {stats.visible:,} of {stats.splats:,} "
             f"splats drawn, adapter {device.info.describe()}"
         )
+        if not args.cameras:
+            print(f"up {resolve_up(scene.upright, args.up).describe()}")
         if timing:
             stages = await device.end_timing()
             label = "GPU ms" if stages else "no timestamp queries on this adapter"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from . import _args
+
 KEYS = """\
 controls:
   left drag      orbit (fly mode: look around)    Tab   toggle fly mode
@@ -11,6 +13,7 @@ controls:
   wheel / pinch  dolly                            R     reset the view
   W A S D        move (Q/E down/up, Shift faster) 1-9   cameras of --cameras
   arrow keys     orbit (fly mode: move and turn)  + -   field of view
+  U              turn upside down                 Shift+U  up is the next axis (x, y, z)
   H  HUD    P  screenshot PNG next to the scene    drop a file on the window to open it
 """
 
@@ -30,6 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=("classic", "antialiased"), default="classic")
     p.add_argument("--adapter", help="use the adapter whose name contains this")
     p.add_argument("--budget", type=int, metavar="N", help="splats drawn from a LOD set")
+    p.add_argument("--up", type=_args.up, help=_args.UP_HELP)
     p.add_argument(
         "--background", default="0,0,0", metavar="R,G,B", help="background colour, 0-1 each"
     )
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         background=_colour(args.background),
         adapter=args.adapter,
         lod_budget=args.budget,
+        up=args.up,
     )
     if args.cameras:
         from ..viewer.app import load_cameras

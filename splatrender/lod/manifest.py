@@ -14,7 +14,8 @@ import json
 import math
 from dataclasses import dataclass, field
 
-from ..errors import FormatError
+from ..errors import FormatError, SplatError
+from ..scene.upright import parse_up
 from .chunk import MAX_CHUNK
 
 MANIFEST_NAME = "lod.json"
@@ -59,6 +60,7 @@ class Hierarchy:
     bounds_min: tuple[float, float, float]
     bounds_max: tuple[float, float, float]
     count: int = 0
+    up: str = ""  # "+y", "-y", ... or "x,y,z" when the set says (else its axes' up)
 
     def root_count(self) -> int:
         return sum(self.nodes[r].count for r in self.roots)
@@ -137,6 +139,7 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
             bounds_min=tuple(b.get("min", (0, 0, 0))),
             bounds_max=tuple(b.get("max", (0, 0, 0))),
             count=int(m.get("count", 0)),
+            up=str(m.get("up", "")),
         )
     except FormatError:
         raise
@@ -144,5 +147,10 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
         raise FormatError(source, f"malformed manifest ({e!r})") from e
     if not 0 <= h.sh_degree <= 3 or not 0 < h.page_size <= MAX_CHUNK:
         raise FormatError(source, "manifest sh_degree or chunk_capacity out of range")
+    if h.up:
+        try:
+            parse_up(h.up)
+        except SplatError as e:
+            raise FormatError(source, f"manifest up: {e}") from e
     h.validate(source)
     return h

@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from ..errors import FormatError
 from ..io.fetch import CorruptData, Fetcher, open_fetcher, verify
+from ..render.camera import default_up
+from ..scene.upright import Upright, parse_up
 from .chunk import ChunkHeader
 from .manifest import Hierarchy, parse_manifest
 from .pool import PageTable
@@ -315,6 +317,14 @@ class LodScene:
     @property
     def axes(self) -> str:
         return self.hierarchy.axes
+
+    @property
+    def upright(self) -> Upright:
+        """The set's ``up`` when its manifest says, else its axes' (a LOD set is not
+        guessed: the splats that would tell are mostly not loaded yet)."""
+        if self.hierarchy.up:
+            return Upright(parse_up(self.hierarchy.up), "file", "the LOD set says")
+        return Upright(default_up(self.axes), "file", f"LOD set, {self.axes}")
 
     async def close(self) -> None:
         """Stop streaming and free the pool, the decoder and the source's buffers."""

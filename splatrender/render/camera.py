@@ -22,7 +22,19 @@ _BACK = {"RDF": (0.0, 0.0, -1.0), "RUB": (0.0, 0.0, 1.0)}
 
 
 def default_up(axes: str) -> Vec3:
+    """The up a frame convention means ("RDF": -y, "RUB": +y)."""
     return _UP.get(axes, _UP["RDF"])
+
+
+def default_back(axes: str, up: Sequence[float]) -> Vec3:
+    """Unit direction from a scene's centre towards its default viewpoint: "behind" in
+    the convention, made level with ``up`` (another axis when ``up`` is the forward one)."""
+    for back in (_BACK.get(axes, _BACK["RDF"]), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0)):
+        u = _norm(up)
+        level = _sub(back, tuple(_dot(back, u) * c for c in u))
+        if _dot(level, level) > 1e-6:
+            return _norm(level)
+    raise RenderError(f"no level direction for up {tuple(up)}")
 
 
 def _sub(a: Sequence[float], b: Sequence[float]) -> Vec3:
@@ -158,13 +170,14 @@ class Camera:
         height: int,
         fov_y_deg: float = 50.0,
         direction: Sequence[float] | None = None,
+        up: Sequence[float] | None = None,
     ) -> Camera:
         """The nearest camera that sees the whole box, from behind-and-above in the
-        scene's axes (looking at its centre)."""
+        scene's axes (looking at its centre); ``up`` defaults to the convention's."""
         centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
-        up = default_up(axes)
+        up = _norm(up) if up is not None else default_up(axes)
         if direction is None:
-            back = _BACK.get(axes, _BACK["RDF"])
+            back = default_back(axes, up)
             e = math.radians(20)
             direction = tuple(
                 math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up, strict=True)

@@ -1,6 +1,6 @@
 """A plain scene's framing bounds, one way for every format (pure Python).
 
-After a decode, ``pool_bounds`` gathers a strided sample of the pool's splats on the GPU
+After a decode, ``pool_framing`` gathers a strided sample of the pool's splats on the GPU
 (``shaders/sample_geometry.wgsl``: means and opacity logits, 16 bytes a splat) and
 ``robust_bounds`` trims it: the splats under ``FRAMING_MIN_ALPHA`` are left out
 (captures carry faint floaters far from the subject) unless too few remain, then the
@@ -18,6 +18,7 @@ from ..gpu import COPY_DST, COPY_SRC, STORAGE, UNIFORM, Binding
 from ..render.pool import SplatPool
 from ..shaders import load_shader
 from ..shaders.layout import LOGIT_MIN, SAMPLE_PARAMS, WORKGROUP
+from .upright import Upright, guess_up
 
 BOUNDS_SAMPLES = 4096
 BOUNDS_PERCENTILE = 1.0
@@ -47,18 +48,24 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
-def robust_bounds(samples: Sequence[tuple[float, float, float, float]], count: int):
-    """(min, max) corners from (x, y, z, opacity logit) samples of ``count`` splats.
-
-    Broken splats (stored invisible at ``LOGIT_MIN``) and non-finite means are left out;
-    equal to ``reference.pool.robust_bounds`` when every splat is sampled.
-    """
+def solid_points(samples: Sequence[tuple[float, float, float, float]], count: int):
+    """The samples that frame a scene, and how many splats they stand for: broken splats
+    (stored invisible at ``LOGIT_MIN``) and non-finite means left out, and the faint ones
+    (under ``FRAMING_MIN_ALPHA``) too unless too few would remain."""
     pts = [s for s in samples if s[3] > LOGIT_MIN and all(math.isfinite(v) for v in s[:3])]
     n = len(pts)
     solid = [p for p in pts if _sigmoid(p[3]) >= FRAMING_MIN_ALPHA]
     if len(solid) >= max(10, n // 20):
-        count = count * len(solid) // max(1, n)
-        pts = solid
+        return solid, count * len(solid) // max(1, n)
+    return pts, count
+
+
+def robust_bounds(samples: Sequence[tuple[float, float, float, float]], count: int):
+    """(min, max) corners from (x, y, z, opacity logit) samples of ``count`` splats
+    (``solid_points``, then the percentile tails); equal to
+    ``reference.pool.robust_bounds`` when every splat is sampled.
+    """
+    pts, count = solid_points(samples, count)
     if not pts:
         return UNIT_BOUNDS
     q = BOUNDS_PERCENTILE if count >= 100 else 0.0
@@ -121,8 +128,15 @@ async def gather_samples(pool: SplatPool, plan: list[tuple[int, int]]) -> list[t
     return list(struct.iter_unpack("<4f", raw))
 
 
-async def pool_bounds(pool: SplatPool) -> tuple[Vec3, Vec3]:
-    """Robust framing bounds of the splats a filled pool holds (its pages in order)."""
+async def pool_framing(pool: SplatPool, axes: str, fmt: str) -> tuple[Vec3, Vec3, Upright]:
+    """Robust framing bounds of the splats a filled pool holds (its pages in order), and
+    the up to show them with (``upright.guess_up`` on the same sample)."""
     counts = [pool.counts[p] for p in range(pool.num_pages)]
     samples = await gather_samples(pool, sample_plan(counts))
-    return robust_bounds(samples, sum(counts))
+    lo, hi = robust_bounds(samples, sum(counts))
+    return lo, hi, sample_upright(samples, axes, fmt)
+
+
+def sample_upright(samples: Sequence[tuple[float, ...]], axes: str, fmt: str) -> Upright:
+    """``upright.guess_up`` on the solid ones of (x, y, z, opacity logit) samples."""
+    return guess_up(solid_points(samples, 0)[0], axes, fmt)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..render.camera import default_up
 from ..render.pool import SplatPool
 from .source import Vec3
+from .upright import Upright
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,12 @@ class PlainScene:
     format: str = ""
     quirks: list[str] = field(default_factory=list)
     invisible: int = 0  # broken splats stored invisible (decode_common.wgsl)
+    upright: Upright | None = None  # the up to show it with (None: the axes')
     streamed = False
+
+    def __post_init__(self) -> None:
+        if self.upright is None:
+            self.upright = Upright(default_up(self.axes), "file", self.axes)
 
     @property
     def bounds(self) -> tuple[Vec3, Vec3]:

@@ -13,6 +13,7 @@ from collections.abc import Hashable
 from typing import Any, Protocol, runtime_checkable
 
 from ..render.pool import SplatPool
+from .upright import Upright
 
 Vec3 = tuple[float, float, float]
 SETTLE_POLL_S = 0.02
@@ -38,6 +39,7 @@ class SceneSource(Protocol):
     axes: str  # the source's axis convention ("RDF", "RUB")
     quirks: list[str]  # what was unusual about the file, for users
     streamed: bool  # a LOD set: update() streams; budget caps the cut
+    upright: Upright  # the up to show it with, and how that was chosen
 
     @property
     def bounds(self) -> tuple[Vec3, Vec3]:

@@ -23,6 +23,7 @@ from ..errors import FormatError, SplatError
 from ..lod.locate import is_url
 from ..scene import open_scene, settle
 from ..scene.open import scene_name
+from ..scene.upright import resolve_up
 from .controls import CameraController
 from .hud import FrameStats, Hud, HudInfo, crop
 
@@ -120,6 +121,7 @@ class ViewerOptions:
     max_fps: float = 60.0
     vsync: bool = True
     lod_budget: int | None = None  # splats drawn from a LOD set (None: the desktop default)
+    up: str | tuple[float, float, float] | None = None  # --up (None: the scene's own)
 
 
 class ViewerApp:
@@ -214,12 +216,22 @@ class ViewerApp:
             return
         old, self.scene = self.scene, scene
         self.renderer.set_pool(scene.pool)
+        # The old scene's cut no longer applies: its task and its count go with it.
+        if self._lod_task is not None:
+            self._lod_task.cancel()
+            self._lod_task = None
+        self.info.drawn = None
         if old is not None:
             self._spawn(old.close())
         self.source = source
         self._lod_drawn = None
         self.info.total = scene.count
-        self.controls.set_scene(*scene.bounds, scene.axes, cameras=self.controls.cameras)
+        self.controls.set_scene(
+            *scene.bounds,
+            scene.axes,
+            upright=resolve_up(scene.upright, self.opts.up),
+            cameras=self.controls.cameras,
+        )
         count = f"{scene.count:,} splats" + (" at full detail (LOD set)" if scene.streamed else "")
         w, h = self.canvas.get_physical_size()
         # Sized before the first frame, which then comes out whole. A window too large
@@ -227,7 +239,6 @@ class ViewerApp:
         with contextlib.suppress(SplatError):
             if w > 0 and h > 0:
                 await self.renderer.prepare(self.controls.camera(w, h), self.opts.background)
-        self.info.drawn = None
         self.canvas.set_title(f"{name} - splatrender")
         self._status("")
         ms = 1000 * (time.perf_counter() - t0)
@@ -311,6 +322,8 @@ class ViewerApp:
                 self.info.error = str(e)
                 enc = self.device.encoder("frame")  # drop the half-recorded frame
         self.info.width, self.info.height = w, h
+        up = self.controls.upright
+        self.info.up = f"{up.label} ({up.how})" if self.scene is not None else ""
         self.info.fps = self.frame_stats.fps()
         self.info.frame_ms = self.frame_stats.median_ms()
         overlays = self._overlays(w, h)
@@ -402,7 +415,12 @@ async def render_png(source: str, opts: ViewerOptions, path: Path | None = None)
     scene = await open_scene(source, device, budget=opts.lod_budget)
     try:
         renderer.set_pool(scene.pool)
-        controls = CameraController(*scene.bounds, scene.axes, cameras=load_cameras(opts.cameras))
+        controls = CameraController(
+            *scene.bounds,
+            scene.axes,
+            upright=resolve_up(scene.upright, opts.up),
+            cameras=load_cameras(opts.cameras),
+        )
         w, h = opts.size
         controls.handle_event({"event_type": "resize", "width": w, "height": h})
         controls.reset()

@@ -13,7 +13,8 @@ changed, so the app draws only then; held keys move the camera through ``update(
 Bindings: left drag orbits (fly mode: looks around), right or middle drag pans,
 wheel or pinch dollies, WASD / arrows move (Q/E down/up, Shift faster), Tab toggles
 fly mode, F frames the scene, R resets, 1-9 jump to the cameras of a cameras.json,
-+/- change the field of view.
++/- change the field of view, U turns the scene upside down (Shift+U: up is the next
+axis, +x -> +y -> +z).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ..render.camera import Camera, default_up
+from ..render.camera import Camera, default_back, default_up
+from ..scene.upright import Upright
 
 Vec3 = tuple[float, float, float]
 
@@ -79,6 +81,7 @@ class CameraController:
         bounds_max: Sequence[float],
         axes: str = "RDF",
         *,
+        upright: Upright | None = None,
         cameras: Sequence[dict] = (),
         fov_y_deg: float = 50.0,
     ) -> None:
@@ -88,7 +91,9 @@ class CameraController:
         self._shift = False
         self._drag: tuple[int, float, float] | None = None  # button, last x, last y
         self._exact: Camera | None = None  # a cameras.json pose (keeps its roll) until moved
-        self.set_scene(bounds_min, bounds_max, axes, cameras=cameras, fov_y_deg=fov_y_deg)
+        self.set_scene(
+            bounds_min, bounds_max, axes, upright=upright, cameras=cameras, fov_y_deg=fov_y_deg
+        )
 
     # -- scene -------------------------------------------------------------------
     def set_scene(
@@ -97,10 +102,12 @@ class CameraController:
         bounds_max: Sequence[float],
         axes: str = "RDF",
         *,
+        upright: Upright | None = None,
         cameras: Sequence[dict] = (),
         fov_y_deg: float | None = None,
     ) -> None:
-        """Adopt a new scene: its size sets the speeds, its axes (or cameras) the up axis."""
+        """Adopt a new scene: its size sets the speeds; its up is the user's choice, else
+        the capture cameras', else the scene's (``upright``, by default its axes')."""
         lo = [float(v) for v in bounds_min]
         hi = [float(v) for v in bounds_max]
         if not all(math.isfinite(v) for v in lo + hi):
@@ -110,14 +117,24 @@ class CameraController:
         self.radius = max(0.5 * math.sqrt(_dot(ext, ext)), 1e-6)
         self.axes = axes
         self.cameras = list(cameras)
-        self.up = self._up_from_cameras() or default_up(axes)
+        if upright is None:
+            upright = Upright(default_up(axes), "file", axes)
+        cams_up = self._up_from_cameras() if upright.how != "user" else None
+        if cams_up is not None:
+            upright = Upright(cams_up, "cameras", "the capture cameras' mean up")
+        if fov_y_deg is not None:
+            self._fov0 = _clamp(float(fov_y_deg), *FOV_RANGE)
+        self.set_up(upright)
+
+    def set_up(self, upright: Upright) -> bool:
+        """Show the scene with another up (the view starts over from the new side)."""
+        self.upright = upright
+        self.up: Vec3 = _unit(upright.up, default_up(self.axes))
         # Horizontal basis: increasing yaw turns the view to the right.
         seed = (1.0, 0.0, 0.0) if abs(self.up[0]) < 0.9 else (0.0, 0.0, 1.0)
         self._h1 = _unit(_cross(_cross(self.up, seed), self.up))
         self._h2 = _unit(_cross(self._h1, self.up))
-        if fov_y_deg is not None:
-            self._fov0 = _clamp(float(fov_y_deg), *FOV_RANGE)
-        self.reset()
+        return self.reset()
 
     def _up_from_cameras(self) -> Vec3 | None:
         """Mean 'up' of the capture cameras: better than the frame's axis for COLMAP scenes."""
@@ -181,7 +198,7 @@ class CameraController:
         self.fly = False
         if self.cameras and self.jump(0):
             return True
-        back = (0.0, 0.0, 1.0) if self.axes == "RUB" else (0.0, 0.0, -1.0)
+        back = default_back(self.axes, self.up)
         e = math.radians(20)  # from behind and a little above, like Camera.framing
         self._set_direction(_add(_add((0.0, 0.0, 0.0), back, -math.cos(e)), self.up, -math.sin(e)))
         return self.frame_scene()
@@ -356,6 +373,8 @@ class CameraController:
             return self.reset()
         if k == "tab":
             return self.toggle_fly()
+        if k == "u":
+            return self.set_up(self.upright.next_axis() if self._shift else self.upright.flipped())
         if k in ("+", "="):  # glfw reports the unshifted key: "=" for "+"
             return self.change_fov(+1)
         if k in ("-", "_"):

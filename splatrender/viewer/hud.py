@@ -59,6 +59,7 @@ class HudInfo:
     height: int = 0
     adapter: str = ""
     mode: str = ""
+    up: str = ""  # the up the scene is shown with and how it was chosen
     status: str = ""  # loading progress, hints
     error: str = ""  # last load error (shown even with the HUD hidden)
 
@@ -76,6 +77,8 @@ def hud_lines(info: HudInfo, visible: bool) -> list[tuple[str, tuple[int, int, i
         lines.append((f"splats {_count(info.drawn)} / {_count(info.total)}", TEXT))
         mode = f"   {info.mode}" if info.mode else ""
         lines.append((f"{info.width} x {info.height}{mode}", TEXT))
+        if info.up:
+            lines.append((f"up {info.up}   (U flips)", TEXT))
         if info.adapter:
             lines.append((info.adapter, TEXT))
     if info.status:

@@ -7,6 +7,7 @@ JS owns the canvas, the input and the orbit state; it calls, through Pyodide's F
     info = json.loads(await app.load_files(name, names_json, arrays))  # SOG file sets
     info = json.loads(await app.open_lod(url, on_progress))  # a streamed LOD set
     app.set_view(json)                                        # camera + background
+    info = json.loads(app.set_up(flag))  # "+y".. / "x,y,z" / "auto" (attribute), "flip", "next"
     r = json.loads(await app.frame())                         # (LOD update +) render
     p = json.loads(await app.poll())                          # LOD: redraw needed yet?
 
@@ -32,9 +33,10 @@ from typing import Any
 
 from ..errors import SplatError
 from ..gpu import GPUError, request_device
-from ..render.camera import Camera, default_up
+from ..render.camera import Camera
 from ..render.renderer import Renderer
 from ..scene import SceneSource, open_scene
+from ..scene.upright import Upright, resolve_up
 
 PAGE_SPLATS = 1 << 16  # pool page size in the browser: the splat budget's granularity
 # Splats drawn from a LOD set when the page sets no budget: the "android" device class,
@@ -67,6 +69,8 @@ class ViewerApp:
         self.background = (0.0, 0.0, 0.0)
         self.budget = 0
         self.last_frame_ms = 0.0
+        self.up_attr: str | None = None  # the element's up attribute (every scene)
+        self.up_turn: Upright | None = None  # the U key's choice (this scene only)
 
     @classmethod
     async def create(cls, canvas: Any, mode: str = "classic") -> ViewerApp:
@@ -120,6 +124,7 @@ class ViewerApp:
             return _error(e)
         await self._close()
         self.scene = scene
+        self.up_turn = None
         self._drawn = None
         self.renderer.set_pool(scene.pool)
         if self.budget:
@@ -137,7 +142,8 @@ class ViewerApp:
         if s is None:
             return {}
         lo, hi = s.bounds
-        cam = Camera.framing(lo, hi, s.axes, width=16, height=16)
+        upright = self.upright()
+        cam = Camera.framing(lo, hi, s.axes, width=16, height=16, up=upright.up)
         out = {
             "name": s.name,
             "count": s.count,
@@ -146,7 +152,10 @@ class ViewerApp:
             "quirks": s.quirks,
             "lod": s.streamed,
             "axes": s.axes,
-            "up": list(default_up(s.axes)),
+            "up": list(upright.up),
+            "upLabel": upright.label,
+            "upHow": upright.how,
+            "upWhy": upright.why,
             "boundsMin": list(lo),
             "boundsMax": list(hi),
             "target": [(a + b) / 2 for a, b in zip(lo, hi, strict=True)],
@@ -156,6 +165,28 @@ class ViewerApp:
         if s.streamed:
             out.update(budget=s.budget, nodes=len(s.hierarchy.nodes))
         return out
+
+    def upright(self) -> Upright:
+        """The up the current scene is shown with: the U key's, the attribute's, or its own."""
+        assert self.scene is not None
+        return self.up_turn or resolve_up(self.scene.upright, self.up_attr)
+
+    def set_up(self, flag: str) -> str:
+        """The ``up`` attribute (``+y``, ``-z``, ``x,y,z``; ``auto`` or empty: the scene's
+        own), or a key's ``flip`` / ``next`` (axis) for this scene; JSON info or error."""
+        flag = (flag or "").strip()
+        try:
+            if flag in ("flip", "next"):
+                if self.scene is not None:
+                    up = self.upright()
+                    self.up_turn = up.flipped() if flag == "flip" else up.next_axis()
+            else:
+                resolve_up(Upright((0.0, -1.0, 0.0), "file"), flag)  # refuse bad text now
+                self.up_attr, self.up_turn = flag or None, None
+        except SplatError as e:
+            return _error(e)
+        self._drawn = None
+        return json.dumps(self.info())
 
     def set_budget(self, splats: int) -> None:
         """Draw at most about ``splats`` splats (a plain scene: whole pages in file
@@ -180,13 +211,13 @@ class ViewerApp:
         h = int(height or self.canvas.height)
         v = self.view
         if "eye" in v and "target" in v:
-            up = v.get("up") or list(default_up(s.axes if s else "RDF"))
+            up = v.get("up") or (self.upright().up if s else (0.0, -1.0, 0.0))
             return Camera.look_at(
                 v["eye"], v["target"], up, width=w, height=h, fov_y_deg=float(v.get("fov", 50))
             )
         if s is None:
             raise SplatError("no scene loaded")
-        return Camera.framing(*s.bounds, s.axes, width=w, height=h)
+        return Camera.framing(*s.bounds, s.axes, width=w, height=h, up=self.upright().up)
 
     async def frame(self) -> str:
         """Render the current view onto the canvas; JSON {ms, visible, redraw} or error.

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from splatrender.render.camera import Camera
+from splatrender.scene.upright import Upright
 from splatrender.viewer.controls import CameraController
 
 W, H = 320, 240
@@ -255,6 +256,35 @@ def test_up_from_cameras_json_wins_over_the_frame():
     c2w = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]  # columns: x=(1,0,0), y=(0,0,1), z=(0,-1,0)
     c = ctl(cameras=[inria([0, 5, 0], c2w)])
     assert c.up == pytest.approx((0, 0, -1))
+
+
+def image_up_is(c, up) -> bool:
+    """A point above the centre along ``up`` is drawn straight above it."""
+    cam = c.camera(W, H)
+    above = tuple(ci + 0.5 * ui for ci, ui in zip(c.center, up, strict=True))
+    u, v, z = project(cam, above)
+    return z > 0 and v < H / 2 - 5 and abs(u - W / 2) < 1e-3
+
+
+def test_u_flips_the_scene_and_shift_u_takes_the_next_axis():
+    c = ctl("RDF", upright=Upright((0.0, -1.0, 0.0), "guess"))
+    assert image_up_is(c, (0, -1, 0))
+    assert key(c, "u")
+    assert c.upright.label == "+y" and c.upright.how == "user" and image_up_is(c, (0, 1, 0))
+    assert key(c, "U", ("Shift",))
+    assert c.upright.label == "+z" and image_up_is(c, (0, 0, 1))
+    assert key(c, "U", ("Shift",)) and image_up_is(c, (1, 0, 0))
+    assert key(c, "u") and c.upright.label == "-x" and image_up_is(c, (-1, 0, 0))
+    # The view starts over from the new side: the whole scene framed.
+    assert project(c.camera(W, H), c.center)[2] > c.radius
+
+
+def test_the_users_up_wins_over_cameras_json():
+    c2w = [[1, 0, 0], [0, 0, -1], [0, 1, 0]]  # cameras' up is -z
+    c = ctl(cameras=[inria([0, 5, 0], c2w)], upright=Upright((0.0, 1.0, 0.0), "user"))
+    assert c.up == pytest.approx((0, 1, 0))
+    c = ctl(cameras=[inria([0, 5, 0], c2w)], upright=Upright((0.0, 1.0, 0.0), "guess"))
+    assert c.up == pytest.approx((0, 0, -1)) and c.upright.how == "cameras"
 
 
 def test_degenerate_bounds_and_unknown_events_are_harmless():

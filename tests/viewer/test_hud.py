@@ -19,9 +19,18 @@ def test_frame_stats_cover_the_last_second():
 
 def test_lines_show_stats_and_hide_with_h_but_errors_stay():
     info = HudInfo(fps=59.6, frame_ms=12.34, drawn=1234, total=9080, width=320, height=240,
-                   adapter="llvmpipe", mode="classic", error="x.ply: truncated")  # fmt: skip
+                   adapter="llvmpipe", mode="classic", up="-y (guess)",
+                   error="x.ply: truncated")  # fmt: skip
     text = "\n".join(t for t, _ in hud_lines(info, True))
-    for want in ("60 fps", "12.3 ms", "1,234 / 9,080", "320 x 240", "llvmpipe", "truncated"):
+    for want in (
+        "60 fps",
+        "12.3 ms",
+        "1,234 / 9,080",
+        "320 x 240",
+        "llvmpipe",
+        "up -y (guess)",
+        "truncated",
+    ):
         assert want in text
     hidden = hud_lines(info, False)
     assert len(hidden) == 1 and "truncated" in hidden[0][0]

@@ -174,6 +174,25 @@ def test_keys_fly_fov_hud_and_reset(app, run):
     run(go())
 
 
+def test_u_turns_the_scene_over_and_the_hud_says_so(app, run):
+    async def go():
+        win = window_id(app)
+        app.controls.reset()
+        start = await fresh_frame(app)
+        first = app.controls.upright
+        assert app.info.up == f"{first.label} ({first.how})"  # k.ply: the upright guess
+        await key(win, "u")
+        await until(lambda: app.controls.upright.label != first.label, "U")
+        turned = await fresh_frame(app)
+        assert np.abs(turned - start).mean() > 2.0
+        assert app.info.up.endswith("(user)") and app.info.up.startswith(app.controls.upright.label)
+        await key(win, "u")
+        await until(lambda: app.controls.upright.label == first.label, "U again")
+        assert np.abs(await fresh_frame(app) - start).mean() < 0.5  # turned back: the start view
+
+    run(go())
+
+
 def test_p_saves_a_screenshot_next_to_the_scene(app, run, scene_copy, capsys):
     async def go():
         await key(window_id(app), "p")

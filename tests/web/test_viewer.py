@@ -210,3 +210,43 @@ def test_bench_url_flag_publishes_results(browser, server):
     if r["timing"] == "gpu-timestamps":
         assert {"project", "depth-sort", "raster"} <= set(r["stages_ms"])
     assert not log.errors(), log.errors()
+
+
+def test_up_attribute_and_u_key(desktop, scenes_dir):
+    """``up="-y"`` turns justdealman's upside-down SPZ (its frame as the native render
+    with that up); U flips it back; a bad value is an error event, the scene stays."""
+    page, _ = desktop
+    name = "justdealman__model.spz"
+    r = page.evaluate(
+        """async (url) => {
+            const v = document.getElementById('viewer');
+            v.setAttribute('up', '-y');
+            const info = await v.load(url);
+            return {info, cam: v.getCamera()};
+        }""",
+        f"/scenes/shared/{name}",
+    )
+    info, cam = r["info"], r["cam"]
+    assert (info["upLabel"], info["upHow"]) == ("-y", "user")
+    assert cam["up"] == pytest.approx([0, -1, 0], abs=1e-9)
+    shot = screenshot_rgb(page)
+    h, w = shot.shape[:2]
+    value = psnr(shot, native_render(scenes_dir / name, cam, w, h))
+    print(f"up -y: canvas vs native PSNR {value:.1f} dB at {w}x{h}")
+    assert value >= 40
+    page.locator("#viewer").focus()
+    page.keyboard.press("u")
+    r = page.evaluate(
+        """async () => {
+            const v = document.getElementById('viewer');
+            await v.drawn();
+            const seen = {error: null};
+            v.addEventListener('error', (e) => { seen.error = e.detail.message; }, {once: true});
+            const after = {up: v.getCamera().up, how: v.info.upHow, label: v.info.upLabel};
+            v.setAttribute('up', 'sideways');
+            v.removeAttribute('up');  // back to the scene's own for the other tests
+            return {...after, ...seen, still: v.info.count};
+        }"""
+    )
+    assert (r["label"], r["how"]) == ("+y", "user") and r["up"] == pytest.approx([0, 1, 0])
+    assert "up must be one of" in r["error"] and r["still"] == 116549

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from ...errors import FormatError, RuntimeUnsupported
 from ...gpu import Device
 from ...io.codecs import Codecs, native_codecs
-from ...scene.bounds import pool_bounds
+from ...scene.bounds import pool_framing
 from ...scene.plain import PlainScene
 from ...shaders.layout import STAT_INVISIBLE
 from .. import RUNTIME, sniff_bytes
@@ -105,10 +105,10 @@ async def load_to_pool(
         if dec.after is not None:
             quirks += await dec.after(filler, stats)
         pool = filler.finish()
-        lo, hi = await pool_bounds(pool)
+        lo, hi, upright = await pool_framing(pool, dec.axes, dec.format)
     except BaseException:
         filler.destroy()
         raise
     return PlainScene(
-        pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks, invisible
+        pool, dec.count, degree, dec.axes, lo, hi, name, dec.format, quirks, invisible, upright
     )

@@ -13,7 +13,9 @@
 // Attributes: src, camera ("ex,ey,ez tx,ty,tz" eye and target in the scene's axes),
 // fov (degrees), background ("#rrggbb" or "r,g,b" in 0..1), budget (max splats, 0 = all),
 // controls ("orbit" default, "none"), mode ("classic" | "antialiased"), max-pixel-ratio
-// (render resolution cap in device pixels per CSS pixel, default 2; lower is faster).
+// (render resolution cap in device pixels per CSS pixel, default 2; lower is faster),
+// up ("+y", "-y", ... or "x,y,z"; default "auto": the file's, or a guess for the PLY
+// family and SOG). Keys: U turns the scene upside down, Shift+U makes up the next axis.
 // API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(),
 // settled() (drawn, and a LOD set done streaming for this view), bench(frames),
 // ready (a promise of the booted element).
@@ -122,28 +124,40 @@ function parseColor(text) {
   return parseVec(t) || [0, 0, 0];
 }
 
-// Orbit camera in a y-up "canonical" space; RDF scenes (y down, z forward) map to it by
-// the 180-degree turn about x, (x, y, z) -> (x, -y, -z), which is its own inverse.
-const flipFor = (axes) => (axes === "RDF" ? [1, -1, -1] : [1, 1, 1]);
-const mul = (a, s) => a.map((v, i) => v * s[i]);
 const sub = (a, b) => a.map((v, i) => v - b[i]);
 const add = (a, b) => a.map((v, i) => v + b[i]);
 const scale = (a, k) => a.map((v) => v * k);
+const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 const len = (a) => Math.hypot(...a);
+const unit = (a) => scale(a, 1 / (len(a) || 1));
 const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
+// Orbit camera in a y-up "canonical" space: its y is the scene's up (Python chooses it,
+// info.up), x the scene's x made level (z when up is along x), z = x cross y. A RUB
+// scene is the canonical space itself; an RDF one (up -y) is it turned 180 degrees about x.
 class Orbit {
   constructor() {
-    this.axes = "RUB";
+    this.setUp([0, 1, 0]);
     this.target = [0, 0, 0];
     this.dist = 5;
     this.yaw = 0;
     this.pitch = 0.35;
     this.fov = 50;
   }
+  setUp(up) {
+    const ey = unit(up);
+    const level = (v) => sub(v, scale(ey, dot(v, ey)));
+    const ex = unit(len(level([1, 0, 0])) > 1e-3 ? level([1, 0, 0]) : level([0, 0, 1]));
+    this.basis = [ex, ey, cross(ex, ey)];
+  }
+  toCanon(v) {
+    return this.basis.map((e) => dot(v, e));
+  }
+  fromCanon(c) {
+    return this.basis.reduce((acc, e, i) => add(acc, scale(e, c[i])), [0, 0, 0]);
+  }
   setEyeTarget(eye, target) {
-    const f = flipFor(this.axes);
-    const d = mul(sub(eye, target), f);
+    const d = this.toCanon(sub(eye, target));
     this.target = target.slice();
     this.dist = Math.max(1e-6, len(d));
     this.pitch = Math.asin(Math.max(-1, Math.min(1, d[1] / this.dist)));
@@ -152,10 +166,10 @@ class Orbit {
   eye() {
     const c = Math.cos(this.pitch);
     const d = [c * Math.sin(this.yaw), Math.sin(this.pitch), c * Math.cos(this.yaw)];
-    return add(this.target, mul(scale(d, this.dist), flipFor(this.axes)));
+    return add(this.target, this.fromCanon(scale(d, this.dist)));
   }
   up() {
-    return mul([0, 1, 0], flipFor(this.axes));
+    return this.basis[1].slice();
   }
   rotate(dx, dy) {
     this.yaw -= dx;
@@ -195,7 +209,7 @@ canvas { display: block; width: 100%; height: 100%; touch-action: none; }
 
 export class SplatViewer extends HTMLElement {
   static get observedAttributes() {
-    return ["src", "camera", "fov", "background", "budget", "controls", "mode", "max-pixel-ratio"];
+    return ["src", "camera", "fov", "background", "budget", "controls", "mode", "max-pixel-ratio", "up"];
   }
 
   constructor() {
@@ -250,6 +264,7 @@ export class SplatViewer extends HTMLElement {
     if (name === "src" && value) this.load(value);
     else if (name === "camera" || name === "fov") this._applyCameraAttr();
     else if (name === "budget") this.app.set_budget(Number(value) || 0);
+    else if (name === "up") this._setUp(value || "auto");
     else if (name === "max-pixel-ratio") this._resize();
     this._redraw();
   }
@@ -298,7 +313,7 @@ export class SplatViewer extends HTMLElement {
   async _loaded(info) {
     if (info.error) throw new UserError(info.error);
     this.info = info;
-    this.orbit.axes = info.axes;
+    this.orbit.setUp(info.up);
     this.orbit.setEyeTarget(info.eye, info.target);
     this._applyCameraAttr();
     this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
@@ -309,6 +324,25 @@ export class SplatViewer extends HTMLElement {
     await this.drawn();
     this.dispatchEvent(new CustomEvent("load", { detail: info }));
     return info;
+  }
+
+  /**
+   * Show the scene with another up: an `up` attribute value (+y, -z, "x,y,z", auto), or
+   * "flip" / "next" (axis) for this scene only, as the U and Shift+U keys do. The view
+   * starts over from the new side; info.upLabel and info.upHow say what was chosen.
+   */
+  _setUp(flag) {
+    const r = JSON.parse(this.app.set_up(flag));
+    if (r.error) {
+      this._fail(new UserError(r.error), Boolean(this.info));
+      return;
+    }
+    if (!this.info || !r.up) return; // applied when a scene loads
+    this.info = r;
+    this.orbit.setUp(r.up);
+    this.orbit.setEyeTarget(r.eye, r.target);
+    this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
+    this._redraw();
   }
 
   setCamera({ eye, target, up, fov } = {}) {
@@ -378,6 +412,7 @@ export class SplatViewer extends HTMLElement {
       const mod = py.pyimport("splatrender.web.app");
       this.app = await mod.ViewerApp.create(this.canvas, this.getAttribute("mode") || "classic");
       this.app.set_budget(Number(this.getAttribute("budget")) || 0);
+      if (this.hasAttribute("up")) this._setUp(this.getAttribute("up"));
       this._sendView();
       this._ready(this);
       this._loop();
@@ -618,6 +653,7 @@ export class SplatViewer extends HTMLElement {
       "=": () => this.orbit.dolly(0.9),
       "-": () => this.orbit.dolly(1.1),
       r: () => this.resetCamera(),
+      u: () => this._setUp(e.shiftKey ? "next" : "flip"),
     };
     const act = actions[k];
     if (!act) return;
