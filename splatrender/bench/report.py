@@ -93,6 +93,7 @@ def markdown(results: Results, chart: str | None = None, notes: list[str] | None
         staged = [r for r in results.runs if r.runtime == runtime and stage_names(r)]
         if staged:
             lines += _stage_table(staged, runtime)
+    lines += _evals_table(results.runs)
     lines += _peer_table(results.runs)
     notes = list(
         dict.fromkeys(f"{_who(r)}, {r.label()}: {n}" for r in results.runs for n in r.notes)
@@ -132,6 +133,45 @@ def _stage_table(staged: list[Run], runtime: str) -> list[str]:
             + " | ".join(cells)
             + f" | {'-' if vis is None else f'{vis:,.0f}'} | "
             f"{'-' if pairs is None else f'{pairs:,.0f}'} |"
+        )
+    return lines
+
+
+EVAL_ORDER = ("listed", "until_stop", "blended", "threads", "lockstep")
+
+
+def _evals_table(runs: list[Run]) -> list[str]:
+    """Splat-pixel evaluations per image pixel (runs that counted them)."""
+    counted = [(r, summarize(r).get("evals_p50")) for r in runs]
+    counted = [(r, e) for r, e in counted if e]
+    if not counted:
+        return []
+    lines = [
+        "",
+        "## Evaluations per pixel",
+        "",
+        "Median splat-pixel evaluations per image pixel, counted by an untimed rerun of",
+        "each frame's raster pass: `listed` = pairs x tile pixels; `until stop` = each",
+        "pixel's splats up to the one that stopped it (the floor for these tile lists);",
+        "`blended` = those with alpha >= 1/255; `threads` = what the raster threads",
+        "evaluated; `lockstep` = the busiest thread of each tile times its threads (the",
+        "cost on a CPU adapter). ms/G = raster median ms per 10^9 lockstep evaluations.",
+        "",
+        "| renderer · adapter | scene | size | listed | until stop | blended | threads "
+        "| lockstep | raster ms | ms/G |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run, e in counted:
+        s = summarize(run)
+        raster = s.get("stages_ms", {}).get("raster", {}).get("p50")
+        px = run.settings.width * run.settings.height
+        lock = e.get("lockstep")
+        per_g = raster / (lock * px / 1e9) if raster and lock else None
+        cells = [f"{e[k]:,.1f}" if k in e else "-" for k in EVAL_ORDER]
+        lines.append(
+            f"| {_who(run)} | {run.scene.name} | {run.settings.size} | "
+            + " | ".join(cells)
+            + f" | {_ms(raster)} | {_ms(per_g)} |"
         )
     return lines
 

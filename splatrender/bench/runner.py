@@ -42,6 +42,7 @@ class BenchConfig:
     mode: str = "classic"
     timing: str = "auto"  # "auto": timestamps when supported; "cpu": always cpu-sync
     adapter: str = "all"
+    evals: bool = True  # count raster evaluations per pixel (an untimed rerun per frame)
 
 
 # -- machine and adapters ----------------------------------------------------------
@@ -184,6 +185,17 @@ async def _timed_frame(renderer, camera, timing: str) -> tuple[float, dict[str, 
     return total, stages, 1000 * (time.process_time() - c0)
 
 
+async def count_evals(renderer) -> dict[str, float]:
+    """Splat-pixel evaluations per pixel of the last frame: its raster pass rerun, untimed,
+    with the counting pipeline (``Rasterizer.encode_stats``)."""
+    dev = renderer.device
+    enc = dev.encoder("raster-stats")
+    renderer.rasterizer.encode_stats(enc, renderer.buffers)
+    dev.submit(enc)
+    st = await renderer.rasterizer.read_stats(renderer.buffers)
+    return {k: round(v, 3) for k, v in st.per_pixel().items()}
+
+
 # -- scenes ------------------------------------------------------------------------
 def resolve_scene(spec: str) -> str:
     """A scene argument as a location: as given, else relative to the project root."""
@@ -242,7 +254,8 @@ async def bench_config(
         s = renderer.stats
         lod = None if lod_ms is None else round(lod_ms, 4)
         rounded = {k: round(v, 4) for k, v in stages.items()}
-        return Frame(round(ms, 4), rounded, s.splats, s.visible, s.pairs, lod, round(cpu, 4))
+        evals = await count_evals(renderer) if config.evals else None
+        return Frame(round(ms, 4), rounded, s.splats, s.visible, s.pairs, lod, round(cpu, 4), evals)
 
     load0 = os.getloadavg()[0]
     await settle(scene, cam(0))

@@ -29,8 +29,11 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
              "visible": 90211,          # splats after culling (null if unknown)
              "pairs": 170002,           # splat-tile pairs (null if unknown)
              "lod_ms": null,            # CPU ms of LOD selection + uploads, outside "ms"
-             "cpu_ms": 1210.0}          # CPU time this process used during "ms" (all
-          ],                            #   threads; on CPU adapters, the GPU's work)
+             "cpu_ms": 1210.0,          # CPU time this process used during "ms" (all
+                                        #   threads; on CPU adapters, the GPU's work)
+             "evals": {"listed": 184.7, "until_stop": 93.8, "blended": 41.1,
+                       "threads": 88.2, "lockstep": 99.0}}   # optional, see below
+          ],
           "peak_gpu_bytes": 123456789,  # renderer + splat pool buffers at their largest
           "screenshot": "guitar-640x360.png" | null,   # relative to the JSON file
           "notes": ["..."],
@@ -55,6 +58,14 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
 
 Stage labels are the frame graph's pass labels: ``project``, ``depth-sort``,
 ``bin``, ``tile-scan``, ``tile-sort``, ``raster``.
+
+``evals`` (optional; absent in older files and browser runs): splat-pixel evaluations of
+the frame's raster pass per image pixel, counted by an untimed rerun of that pass with
+the raster shader's counting variant (``render.raster.RasterStats``): ``listed`` =
+pairs x tile pixels; ``until_stop`` = each pixel's evaluations up to the splat that
+stopped it, the floor for these tile lists; ``blended`` = those that changed the pixel;
+``threads`` = what the raster threads evaluated; ``lockstep`` = per tile, the busiest
+thread times the threads (the cost on a CPU adapter, which runs a tile as one SIMD loop).
 
 ``cpu_ms`` matters on CPU adapters (lavapipe): they render on this process's
 threads, so its CPU time is the work done, while wall time also counts every
@@ -132,6 +143,7 @@ class Frame:
     pairs: int | None = None
     lod_ms: float | None = None
     cpu_ms: float | None = None
+    evals: dict[str, float] | None = None
 
 
 @dataclass
@@ -212,6 +224,8 @@ def _run_from_dict(r: dict) -> Run:
         if not (isinstance(f.ms, int | float) and math.isfinite(f.ms) and f.ms >= 0):
             raise ValueError(f"frame time {f.ms!r} is not a finite non-negative number")
         f.stages = {str(k): float(v) for k, v in f.stages.items()}
+        if f.evals is not None:
+            f.evals = {str(k): float(v) for k, v in f.evals.items()}
     settings = Settings(**r["settings"])
     if settings.timing not in TIMING_SOURCES:
         raise ValueError(f"unknown timing source {settings.timing!r}")
@@ -282,6 +296,11 @@ def summarize(run: Run) -> dict[str, Any]:
     for key in ("visible", "pairs"):
         vals = [float(getattr(f, key)) for f in run.frames if getattr(f, key) is not None]
         out[f"{key}_p50"] = percentile(vals, 50) if vals else None
+    evals = [f.evals for f in run.frames if f.evals]
+    names = list(dict.fromkeys(k for e in evals for k in e))
+    out["evals_p50"] = (
+        {k: percentile([e[k] for e in evals if k in e], 50) for k in names} if evals else None
+    )
     cpu = [f.cpu_ms for f in run.frames if f.cpu_ms is not None]
     out["cpu_ms"] = dist(cpu) if len(cpu) == len(ms) else None
     out["splats_per_s"] = drawn / (p50 / 1000) if p50 > 0 else None

@@ -15,7 +15,11 @@ def add_parser(sub) -> None:
         help="render a scene to a PNG",
         description="Render one frame of a scene offscreen and write it as a PNG.",
     )
-    p.add_argument("scene", help="scene file or folder (any supported format)")
+    p.add_argument(
+        "scene",
+        nargs="+",
+        help="scene file, folder, LOD set, URL or scene file (.json); several: drawn together",
+    )
     p.add_argument("-o", "--output", help="PNG to write (default: SCENE_NAME.png here)")
     add_camera_arguments(p)
     p.add_argument("--adapter", help="use the adapter whose name contains this text")
@@ -26,6 +30,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--timing", action="store_true", help="print per-stage GPU times")
     p.add_argument("--budget", type=int, help="splat budget for a LOD set (default: desktop)")
+    p.add_argument(
+        "--time", type=float, default=0.0, metavar="S", help="the clock modifiers see (seconds)"
+    )
     p.set_defaults(run=run)
 
 
@@ -75,6 +82,7 @@ async def render_file(args: argparse.Namespace) -> Path:
 
     device = await request_device(getattr(args, "adapter", None))
     renderer = Renderer(device, mode=args.mode)
+    renderer.time = getattr(args, "time", 0.0)
     scene = await open_scene(args.scene, device, budget=getattr(args, "budget", None))
     try:
         renderer.set_pool(scene.pool)
@@ -85,7 +93,8 @@ async def render_file(args: argparse.Namespace) -> Path:
             await renderer.render(camera, args.background)  # warm-up: pipelines, buffers
             device.begin_timing()
         stats = await renderer.render(camera, args.background)
-        out = Path(args.output or Path(args.scene.rstrip("/")).name.split(".")[0] + ".png")
+        first = args.scene[0] if isinstance(args.scene, list) else args.scene
+        out = Path(args.output or Path(first.rstrip("/")).name.split(".")[0] + ".png")
         rgba = await renderer.read_rgba8()
         write_png(out, rgba, camera.width, camera.height)
         print(
@@ -99,28 +108,46 @@ async def render_file(args: argparse.Namespace) -> Path:
             label = "GPU ms" if stages else "no timestamp queries on this adapter"
             print(f"{label}: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
         if getattr(args, "check", False):
-            _check(args.scene, scene, camera, args, rgba, renderer.tile_size)
+            _check(args.scene, scene, camera, args, rgba, renderer.tile_size, renderer.time)
     finally:
         await scene.close()
     return out
 
 
-def _check(location: str, scene, camera, args, rgba: bytes, tile: int) -> None:
+def _check(location, scene, camera, args, rgba: bytes, tile: int, clock: float) -> None:
     """The float64 reference of the same view from the numpy reader (the oracle, read
-    separately from the runtime decode the frame came from)."""
+    separately from the runtime decode the frame came from); a scene of objects is
+    placed object by object as the GPU placed it."""
     import numpy as np
 
     from ..formats import load
     from ..lod.locate import is_url
     from ..reference.metrics import fraction_off, psnr
+    from ..reference.modifiers import TWINS
     from ..reference.pool import sanitize
-    from ..reference.render import render
+    from ..reference.render import render_objects
+    from ..scene.objects import ObjectScene
 
-    if scene.streamed or is_url(location):
+    edits: list = []
+    if isinstance(scene, ObjectScene):
+        shown = [o for o in scene.objects if o.visible]
+        placed = [(o.location, np.array(scene.model(o)).reshape(4, 4), o.opacity) for o in shown]
+        mods = [None if o.modifier is None else (o.modifier.name, o.modifier.params) for o in shown]
+        streamed = any(o.source.streamed for o in shown)
+        edits = scene.edits
+        if any(m is not None and m[0] not in TWINS for m in mods):
+            print("--check: a modifier of your own has no float64 twin; skipped")
+            return
+    else:
+        placed = [(location[0] if isinstance(location, list) else location, None, 1.0)]
+        mods, streamed = [None], scene.streamed
+    if streamed or any(not src or is_url(src) for src, _, _ in placed):
         print("--check compares local plain scenes only; skipped for a LOD set or a URL")
         return
-    splats = load(location)
-    ref = render(sanitize(splats)[0], camera, args.mode, args.background, tile)
+    objects = [
+        (sanitize(load(src))[0], m, op, mod) for (src, m, op), mod in zip(placed, mods, strict=True)
+    ]
+    ref = render_objects(objects, camera, args.mode, args.background, tile, edits, clock)
     img = np.frombuffer(rgba, np.uint8).reshape(camera.height, camera.width, 4)[..., :3] / 255
     ref8 = np.round(np.clip(ref, 0, 1) * 255) / 255
     print(

@@ -27,7 +27,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=KEYS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("scene", nargs="?", help="scene file, folder, LOD set or http(s) URL")
+    p.add_argument(
+        "scene",
+        nargs="*",
+        help="scene file, folder, LOD set, http(s) URL or scene file (.json); several are "
+        "drawn together",
+    )
     p.add_argument("--cameras", metavar="FILE", help="INRIA cameras.json: keys 1-9 jump to them")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="window size (logical px)")
     p.add_argument("--mode", choices=("classic", "antialiased"), default="classic")
@@ -79,4 +84,5 @@ def run(args: argparse.Namespace) -> int:
         from ..viewer.app import load_cameras
 
         load_cameras(args.cameras)  # fail early, before a window opens
-    return run_viewer(args.scene, opts)
+    scene = args.scene if len(args.scene) != 1 else args.scene[0]
+    return run_viewer(scene or None, opts)

@@ -114,6 +114,7 @@ class LodScene:
     """A LOD set streamed into a fixed page pool (a ``scene.SceneSource``)."""
 
     streamed = True
+    animated = False
 
     def __init__(
         self,

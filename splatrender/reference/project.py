@@ -7,13 +7,17 @@ compensation in antialiased mode, radius from the 3-sigma extent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from ..formats.splats import Splats
 from ..render.camera import Camera
+from ..scene.edits import Edit
 from ..shaders.layout import TILE_SIZE
+from . import modifiers
+from .edits import edit_weights, edited_color, edited_opacity
 from .sh import sh_to_color
 
 EPS2D = 0.3
@@ -34,6 +38,11 @@ class Projected:
     radius: np.ndarray  # (N,) pixels
     rect: np.ndarray  # (N,4) tile rect xmin, ymin, xmax, ymax (max exclusive)
 
+    @classmethod
+    def concat(cls, parts: list[Projected]) -> Projected:
+        """Several objects' projections as one list (they are sorted together)."""
+        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+
 
 def quat_to_rotmat(q: np.ndarray) -> np.ndarray:
     q = q / np.linalg.norm(q, axis=1, keepdims=True)
@@ -53,22 +62,38 @@ def tile_grid(width: int, height: int, tile: int = TILE_SIZE) -> tuple[int, int]
 
 
 def project(
-    splats: Splats, camera: Camera, mode: str = "classic", tile: int = TILE_SIZE
+    splats: Splats,
+    camera: Camera,
+    mode: str = "classic",
+    tile: int = TILE_SIZE,
+    model: np.ndarray | None = None,
+    opacity: float = 1.0,
+    edits: Sequence[Edit] = (),
+    modifier: tuple[str, Sequence[float]] | None = None,
+    time: float = 0.0,
 ) -> Projected:
+    """Project ``splats`` placed by ``model`` (object-to-world 4x4, row-major; default
+    identity) with their opacities multiplied by ``opacity``; ``modifier`` (an example
+    modifier's name and params, at ``time``) then ``edits`` applied as on the GPU."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     f8 = np.float64
     n = len(splats)
     m = np.array(camera.world_to_camera, f8).reshape(4, 4)
     rot, trans = m[:3, :3], m[:3, 3]
-    means = splats.means.astype(f8)
+    place = np.eye(4) if model is None else np.asarray(model, f8).reshape(4, 4)
+    lin = place[:3, :3]
+    local = splats.means.astype(f8)
+    if modifier is not None:
+        local = modifiers.position(modifier[0], local, time, modifier[1])
+    means = local @ lin.T + place[:3, 3]
     pc = means @ rot.T + trans
     x, y, z = pc[:, 0], pc[:, 1], pc[:, 2]
 
     with np.errstate(all="ignore"):
         r = quat_to_rotmat(splats.quats.astype(f8))
         s = np.exp(splats.scales.astype(f8))
-        rs = r * s[:, None, :]
+        rs = lin @ (r * s[:, None, :])
         cov3 = rs @ rs.transpose(0, 2, 1)
         covc = rot @ cov3 @ rot.T
 
@@ -96,13 +121,19 @@ def project(
         radius = np.ceil(3.0 * np.sqrt(lam))
         xy = np.stack([fx * x / z + cx, fy * y / z + cy], axis=1)
 
-        opacity = 1.0 / (1.0 + np.exp(-splats.opacities.astype(f8)))
-        if mode == "antialiased":
-            opacity = opacity * comp
-
-        dirs = means - np.array(camera.position, f8)
+        weights = edit_weights(edits, means)
+        opacity = opacity / (1.0 + np.exp(-splats.opacities.astype(f8)))
+        # View-dependent colour in the object's frame (SH rotated with the object).
+        dirs = (means - np.array(camera.position, f8)) @ np.linalg.inv(lin).T
         dirs = dirs / np.linalg.norm(dirs, axis=1, keepdims=True)
         color = sh_to_color(splats.sh.astype(f8), dirs)
+        if modifier is not None:
+            stored = splats.means.astype(f8)
+            color, opacity = modifiers.color(modifier[0], stored, time, modifier[1], color, opacity)
+        color = edited_color(edits, weights, color)
+        opacity = edited_opacity(edits, weights, opacity)
+        if mode == "antialiased":
+            opacity = opacity * comp
 
         # Tiles: the 3-sigma square shrunk to the box of the ellipse where alpha can
         # reach 1/255; pixels outside it are skipped anyway, so the image is unchanged.

@@ -129,3 +129,35 @@ def composite(
         keep.all(axis=0), t_after[-1], t_before[np.argmax(stop, axis=0), np.arange(n_px)]
     )
     return color, trans
+
+
+def evaluations(proj: Projected, width: int, height: int, tile: int = TILE_SIZE) -> dict[str, int]:
+    """Splat-pixel evaluations of rasterizing ``proj`` (the raster shader's ``STATS``
+    counts, ``render.raster.RasterStats``): ``listed`` = pairs x tile pixels;
+    ``until_stop`` = per image pixel, its tile's splats up to and including the one that
+    stopped it (all of them if none did); ``blended`` = those that changed the pixel."""
+    tiles_x, tiles_y = tile_grid(width, height, tile)
+    pair_tile, splat = bin_tiles(proj, depth_order(proj), tiles_x, tile)
+    bounds = np.searchsorted(pair_tile, np.arange(tiles_x * tiles_y + 1))
+    out = {"listed": len(splat) * tile * tile, "until_stop": 0, "blended": 0}
+    for t in range(tiles_x * tiles_y):
+        ids = splat[bounds[t] : bounds[t + 1]]
+        if len(ids) == 0:
+            continue
+        ty, tx = divmod(t, tiles_x)
+        x0, y0 = tx * tile, ty * tile
+        px, py = np.meshgrid(
+            np.arange(x0, min(x0 + tile, width)) + 0.5, np.arange(y0, min(y0 + tile, height)) + 0.5
+        )
+        dx = proj.xy[ids, 0][:, None] - px.ravel()[None, :]
+        dy = proj.xy[ids, 1][:, None] - py.ravel()[None, :]
+        a, b, c = (proj.conic[ids, k][:, None] for k in range(3))
+        sigma = 0.5 * (a * dx * dx + c * dy * dy) + b * dx * dy
+        alpha = np.minimum(ALPHA_MAX, proj.opacity[ids][:, None] * np.exp(-sigma))
+        alpha = np.where((sigma >= 0) & (alpha >= ALPHA_MIN), alpha, 0.0)
+        stop = np.cumprod(1.0 - alpha, axis=0) < T_MIN
+        stopped = stop.any(axis=0)
+        out["until_stop"] += int(np.where(stopped, np.argmax(stop, axis=0) + 1, len(ids)).sum())
+        keep = np.cumsum(stop, axis=0) == 0
+        out["blended"] += int((keep & (alpha > 0)).sum())
+    return out

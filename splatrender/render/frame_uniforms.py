@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..shaders.layout import FRAME_UNIFORMS
 from .camera import Camera
+from .mat4 import columns
 
 
 def tile_grid(width: int, height: int, tile: int) -> tuple[int, int]:
@@ -17,6 +18,7 @@ def pack_frame(
     pair_capacity: int,
     debug_f32: bool,
     tile: int,
+    time: float = 0.0,
 ) -> bytes:
     m = camera.world_to_camera
     w, h = camera.width, camera.height
@@ -28,12 +30,12 @@ def pack_frame(
     lim_yp = (h - camera.cy) / camera.fy + 0.3 * tan_y
     lim_yn = camera.cy / camera.fy + 0.3 * tan_y
     return FRAME_UNIFORMS.pack(
-        view=[m[r * 4 + c] for c in range(4) for r in range(4)],  # column-major
+        view=columns(m),
         campos=(*camera.position, 0.0),
         focal=(camera.fx, camera.fy, camera.cx, camera.cy),
         clip=(camera.near, camera.far, lim_xp, lim_yp),
         clip_neg=(lim_xn, lim_yn, 0.0, 0.0),
-        background=(*background, 0.0),
+        background=(*background, time),
         size=(w, h, *tile_grid(w, h, tile)),
         caps=(visible_capacity, pair_capacity, 1 if debug_f32 else 0, 0),
     )

@@ -3,19 +3,25 @@
 A page is a geometry buffer and an SH buffer, each within one storage binding, so a
 pool can hold more splats than one binding allows (lavapipe: 128 MiB). The frame
 projects every active page with one dispatch each: per-frame work is O(pages).
+A pool is one object's splats: its placement (object-to-world matrix, opacity) sits in
+every page's uniform, so moving the object rewrites O(pages) uniforms and a frame none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from ..errors import RenderError
 from ..gpu import COPY_DST, COPY_SRC, STORAGE, UNIFORM, Buffer, Device
 from ..shaders.layout import GEOM_FLOATS, PAGE_UNIFORMS, page_capacity, sh_rest_floats
+from .mat4 import IDENTITY, columns
 
 
 class SplatPool:
     """``num_pages`` pages of ``page_size`` splats with SH up to ``sh_degree``."""
+
+    edits: bytes | None = None  # edits are a scene of objects' (PoolSet.edits)
+    modifier: str | None = None  # the object's modifier WGSL (scene/modifiers.py)
 
     def __init__(self, device: Device, page_size: int, num_pages: int, sh_degree: int) -> None:
         if not 0 <= sh_degree <= 3:
@@ -34,6 +40,8 @@ class SplatPool:
         self._page_uniforms: list[Buffer] = []
         self.counts = [0] * num_pages
         self.base = [0] * num_pages
+        self.model, self.to_object, self.opacity = IDENTITY, IDENTITY, 1.0
+        self.params: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)  # the modifier's
         usage = [STORAGE, COPY_DST, COPY_SRC]
         for p in range(num_pages):
             self._geometry.append(
@@ -58,8 +66,30 @@ class SplatPool:
         return sum(b.size for b in self._geometry) + sum(b.size for b in self._sh)
 
     def _write_uniform(self, page: int) -> None:
-        data = PAGE_UNIFORMS.pack(count=self.counts[page], base=self.base[page] & 0xFFFFFFFF)
+        data = PAGE_UNIFORMS.pack(
+            count=self.counts[page],
+            base=self.base[page] & 0xFFFFFFFF,
+            opacity=self.opacity,
+            model=columns(self.model),
+            to_object=columns(self.to_object),
+            params=self.params,
+        )
         self.device.write_buffer(self._page_uniforms[page], data)
+
+    def set_placement(
+        self,
+        model: Sequence[float],
+        to_object: Sequence[float],
+        opacity: float,
+        params: Sequence[float] = (0.0, 0.0, 0.0, 0.0),
+    ) -> None:
+        """Place the pool's splats: ``model`` object-to-world (row-major 4x4),
+        ``to_object`` the inverse of its linear part, ``opacity`` multiplies every splat's,
+        ``params`` go to its modifier."""
+        self.model, self.to_object = tuple(model), tuple(to_object)
+        self.opacity, self.params = float(opacity), tuple(float(v) for v in params)
+        for p in range(len(self._page_uniforms)):
+            self._write_uniform(p)
 
     def write_page(self, page: int, geometry, sh_rest, count: int) -> None:
         """Upload ``count`` splats (bytes-like in the pool layout) into ``page``."""
@@ -99,6 +129,10 @@ class SplatPool:
     def active_count(self) -> int:
         return sum(self.counts[p] for p in self.active)
 
+    def drawn_pages(self) -> Iterator[tuple[SplatPool, int]]:
+        """(pool, page) of every page the next frame projects (``PoolSet`` has the same)."""
+        return ((self, p) for p in self.active)
+
     def destroy(self) -> None:
         for b in (*self._geometry, *self._sh, *self._page_uniforms):
             self.device.destroy_buffer(b)
@@ -127,3 +161,35 @@ class SplatPool:
             )
         pool.set_active(range(pages))
         return pool
+
+
+class PoolSet:
+    """The pools of several objects drawn as one scene (``Renderer.set_pool`` takes it
+    like a pool): their pages project into one visible list and share one sort."""
+
+    def __init__(self, pools: Sequence[SplatPool]) -> None:
+        self.pools = list(pools)
+        self.edits: bytes | None = None  # the packed Edits uniform (scene/edits.py)
+
+    @property
+    def sh_degree(self) -> int:
+        return max((p.sh_degree for p in self.pools), default=0)
+
+    @property
+    def active_count(self) -> int:
+        return sum(p.active_count for p in self.pools)
+
+    @property
+    def capacity(self) -> int:
+        return sum(p.capacity for p in self.pools)
+
+    @property
+    def gpu_bytes(self) -> int:
+        return sum(p.gpu_bytes for p in self.pools)
+
+    def drawn_pages(self) -> Iterator[tuple[SplatPool, int]]:
+        return ((pool, page) for pool in self.pools for page in pool.active)
+
+    def destroy(self) -> None:
+        for p in self.pools:
+            p.destroy()

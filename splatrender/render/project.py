@@ -7,12 +7,26 @@ the GPU and becomes the indirect grid of the passes after it. Twin:
 
 from __future__ import annotations
 
-from ..gpu import ComputePass, Device
+from ..gpu import COPY_DST, UNIFORM, ComputePass, Device
 from ..shaders import load_shader
-from ..shaders.layout import WORKGROUP, sh_rest_floats
+from ..shaders.layout import EDIT_UNIFORMS, WORKGROUP, sh_rest_floats
 from .frame_buffers import ARGS_VISIBLE, FrameBuffers
 from .indirect import BindCache, DispatchArgs
-from .pool import SplatPool
+from .pool import PoolSet, SplatPool
+
+NO_EDITS = bytes(EDIT_UNIFORMS.size)  # a scene without edits: zero counts
+
+
+def project_source(tile_size: int, mode: str, sh_degree: int, modifier: str | None = None) -> str:
+    """The WGSL of the projection pass for these settings."""
+    consts = {
+        "TILE_SIZE": tile_size,
+        "SH_DEGREE": sh_degree,
+        "SH_REST_FLOATS": max(1, sh_rest_floats(sh_degree)),
+        "ANTIALIASED": mode == "antialiased",
+        "HAS_MODIFIER": modifier is not None,
+    }
+    return load_shader("project", consts, {"modifier": modifier} if modifier else None)
 
 
 class Projection:
@@ -27,26 +41,30 @@ class Projection:
         clamp = load_shader("bin", {"TILE_SIZE": tile_size})
         self._clamp = device.compute_pipeline(clamp, "clamp_visible", "clamp-visible")
         self.dispatch_args = DispatchArgs(device, "visible-args")
+        self.edits_uniform = device.create_buffer(EDIT_UNIFORMS.size, [UNIFORM, COPY_DST], "edits")
+        self._edits: bytes | None = None
+        self._write_edits(NO_EDITS)
         self._binds = BindCache(limit=4096)  # two groups per pool page, kept across frames
 
-    def pipeline(self, sh_degree: int):
-        p = self._pipelines.get(sh_degree)
+    def pipeline(self, sh_degree: int, modifier: str | None = None):
+        """The projection of pages of ``sh_degree`` splats, with an object's modifier
+        (its WGSL, replacing ``shaders/modifier.wgsl``) compiled in."""
+        key = (sh_degree, modifier)
+        p = self._pipelines.get(key)
         if p is None:
-            consts = {
-                "TILE_SIZE": self.tile_size,
-                "SH_DEGREE": sh_degree,
-                "SH_REST_FLOATS": max(1, sh_rest_floats(sh_degree)),
-                "ANTIALIASED": self.mode == "antialiased",
-            }
-            p = self.device.compute_pipeline(load_shader("project", consts), "main", "project")
-            self._pipelines[sh_degree] = p
+            p = self.device.compute_pipeline(
+                project_source(self.tile_size, self.mode, sh_degree, modifier), "main", "project"
+            )
+            self._pipelines[key] = p
         return p
 
-    def encode(self, cp: ComputePass, pool: SplatPool, fb: FrameBuffers) -> None:
-        """Inside a compute pass: every active page, then the clamped visible count and
-        its dispatch args (``ARGS_VISIBLE``)."""
-        pipeline = self.pipeline(pool.sh_degree)
+    def encode(self, cp: ComputePass, pool: SplatPool | PoolSet, fb: FrameBuffers) -> None:
+        """Inside a compute pass: every drawn page (of one pool, or of every object's),
+        then the clamped visible count and its dispatch args (``ARGS_VISIBLE``). All
+        pages append to one visible list, so objects share one depth sort."""
+        self._write_edits(pool.edits or NO_EDITS)
         outputs = {
+            "edits": self.edits_uniform,
             "frame": fb.frame_uniform,
             "counters": fb.counters,
             "projected": fb.projected,
@@ -55,14 +73,15 @@ class Projection:
             "depth_vals": fb.depth_vals,
             "ids": fb.ids,
         }
-        g0 = self._group(pipeline, 0, outputs)
         limit = self.device.limits.max_workgroups_per_dim
-        for page in pool.active:
-            n = pool.counts[page]
+        for owner, page in pool.drawn_pages():
+            n = owner.counts[page]
             if n == 0:
                 continue
-            geom, sh = pool.page_buffers(page)
-            inputs = {"page": pool.page_uniform(page), "geometry": geom, "sh_rest": sh}
+            pipeline = self.pipeline(owner.sh_degree, owner.modifier)
+            g0 = self._group(pipeline, 0, outputs)
+            geom, sh = owner.page_buffers(page)
+            inputs = {"page": owner.page_uniform(page), "geometry": geom, "sh_rest": sh}
             g1 = self._group(pipeline, 1, inputs)
             groups = -(-n // WORKGROUP)
             x = min(groups, limit)
@@ -72,6 +91,11 @@ class Projection:
         self.dispatch_args.encode(
             cp, fb.counter("visible_eff"), WORKGROUP, fb.args_binding(ARGS_VISIBLE)
         )
+
+    def _write_edits(self, data: bytes) -> None:
+        if data is not self._edits:  # written when the scene's edits change, not per frame
+            self.device.write_buffer(self.edits_uniform, data)
+            self._edits = data
 
     def _group(self, pipeline, index: int, bindings: dict):
         return self._binds.group(self.device, pipeline, index, bindings, "project")

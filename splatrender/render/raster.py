@@ -1,17 +1,57 @@
 """The raster pass: one workgroup per tile blends its depth-ordered splats front to back.
 
-shaders/raster.wgsl; twin: ``reference/raster.py`` (``rasterize``).
+shaders/raster.wgsl; twin: ``reference/raster.py`` (``rasterize``, ``evaluations``).
+
+A second pipeline of the same shader (``STATS``) also counts splat-pixel evaluations per
+tile; it never draws frames, so the counting costs frames nothing. ``encode_stats``
+reruns the last frame's raster pass with it and ``read_stats`` sums the counts.
 """
 
 from __future__ import annotations
 
+import struct
+from dataclasses import dataclass
+
 from ..errors import RenderError
-from ..gpu import Device, Encoder
+from ..gpu import COPY_SRC, STORAGE, Buffer, Device, Encoder
 from ..shaders import load_shader
 from .frame_buffers import FrameBuffers
 from .frame_uniforms import tile_grid
 from .indirect import BindCache
 from .tuning import Tuning
+
+# Words per tile of the STATS pipeline's output, in order (raster.wgsl STATS_WORDS).
+STAT_FIELDS = ("evals", "blends", "work", "work_max", "listed")
+STATS_WORDS = 8
+
+
+@dataclass
+class RasterStats:
+    """Splat-pixel evaluations of one frame's raster pass, summed over its tiles.
+
+    ``listed``: pairs x tile pixels, what blending every listed splat over every pixel of
+    its tiles costs. ``until_stop``: each image pixel's evaluations up to and including
+    the splat that stopped it (all of its tile's list if none did): the least any
+    rasterizer of these lists does. ``blended``: of those, splats that changed the pixel
+    (alpha >= 1/255). ``threads``: evaluations the raster threads ran (pixels past the
+    image edge and pixels already done count while a thread's other pixels are live;
+    skipped row groups do not). ``lockstep``: per tile, the busiest thread's
+    evaluations times the threads: the cost on a CPU adapter, which runs a tile's
+    threads as SIMD lanes of one loop."""
+
+    width: int
+    height: int
+    tile_pixels: int
+    listed: int = 0
+    until_stop: int = 0
+    blended: int = 0
+    threads: int = 0
+    lockstep: int = 0
+
+    def per_pixel(self) -> dict[str, float]:
+        n = max(1, self.width * self.height)
+        keys = ("listed", "until_stop", "blended", "threads", "lockstep")
+        return {k: getattr(self, k) / n for k in keys}
 
 
 class Rasterizer:
@@ -21,16 +61,23 @@ class Rasterizer:
     def __init__(self, device: Device, tuning: Tuning) -> None:
         self.device = device
         tile, rows = tuning.tile_size, tuning.raster_rows
-        consts = {
+        self.consts = consts = {
             "TILE_SIZE": tile,
             "GROUPS": rows // 4,
             "THREADS_Y": tile // rows,
             "THREADS": tile * tile // rows,
             "BATCH": tile * tile,
+            "STATS": False,
+            "STATS_WORDS": STATS_WORDS,
         }
         self.tile_size = tile
+        self.threads = tile * tile // rows
         self.pipeline = device.compute_pipeline(load_shader("raster", consts), "main", "raster")
+        self._stats_pipeline = None
         self._binds = BindCache()
+        self._no_stats = device.create_buffer(4 * STATS_WORDS, [STORAGE], "raster-no-stats")
+        self.stats_buffer: Buffer | None = None
+        self._stats_size: tuple[int, int] = (0, 0)
 
     def grid(self, width: int, height: int) -> tuple[int, int]:
         """The dispatch grid of a ``width`` x ``height`` image (tiles, 2D past the limit)."""
@@ -43,7 +90,11 @@ class Rasterizer:
             raise RenderError(f"{width}x{height} has more tiles than the adapter can dispatch")
         return x, y
 
-    def encode(self, encoder: Encoder, fb: FrameBuffers, pair_values) -> None:
+    def encode(self, encoder: Encoder, fb: FrameBuffers, pair_values, stats: bool = False) -> None:
+        """The raster pass; ``stats``: the counting pipeline instead (``encode_stats``)."""
+        pipeline, out = self.pipeline, self._no_stats
+        if stats:
+            pipeline, out = self._stats(fb)
         bindings = {
             "frame": fb.frame_uniform,
             "ranges": fb.ranges,
@@ -51,7 +102,44 @@ class Rasterizer:
             "projected": fb.projected,
             "out_rgba8": fb.output,
             "out_f32": fb.output_f32,
+            "stats": out,
         }
-        group = self._binds.group(self.device, self.pipeline, 0, bindings, "raster")
-        with encoder.compute_pass("raster") as cp:
-            cp.dispatch(self.pipeline, [group], *self.grid(*fb.size))
+        label = "raster-stats" if stats else "raster"
+        group = self._binds.group(self.device, pipeline, 0, bindings, label)
+        with encoder.compute_pass(label) as cp:
+            cp.dispatch(pipeline, [group], *self.grid(*fb.size))
+
+    def _stats(self, fb: FrameBuffers):
+        if self._stats_pipeline is None:
+            src = load_shader("raster", {**self.consts, "STATS": True})
+            self._stats_pipeline = self.device.compute_pipeline(src, "main", "raster-stats")
+        tx, ty = tile_grid(*fb.size, self.tile_size)
+        if self._stats_size != (tx, ty):
+            if self.stats_buffer is not None:
+                self.device.destroy_buffer(self.stats_buffer)
+            self.stats_buffer = self.device.create_buffer(
+                tx * ty * 4 * STATS_WORDS, [STORAGE, COPY_SRC], "raster-stats"
+            )
+            self._stats_size = (tx, ty)
+        return self._stats_pipeline, self.stats_buffer
+
+    def encode_stats(self, encoder: Encoder, fb: FrameBuffers) -> None:
+        """Rerun the last encoded frame's raster pass with the counting pipeline (it
+        draws the same image again)."""
+        self.encode(encoder, fb, fb.sorted_pairs[1], stats=True)
+
+    async def read_stats(self, fb: FrameBuffers) -> RasterStats:
+        """The counts of the last ``encode_stats``, summed (awaits the GPU)."""
+        tx, ty = self._stats_size
+        raw = await self.device.read_buffer(self.stats_buffer, 0, tx * ty * 4 * STATS_WORDS)
+        words = struct.unpack(f"<{tx * ty * STATS_WORDS}I", raw)
+        col = {name: words[i::STATS_WORDS] for i, name in enumerate(STAT_FIELDS)}
+        w, h = fb.size
+        tile = self.tile_size
+        s = RasterStats(w, h, tile * tile)
+        s.listed = sum(col["listed"]) * tile * tile
+        s.until_stop = sum(col["evals"])
+        s.blended = sum(col["blends"])
+        s.threads = sum(col["work"])
+        s.lockstep = sum(col["work_max"]) * self.threads
+        return s

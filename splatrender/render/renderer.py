@@ -10,6 +10,7 @@ frame reports more visible splats or splat-tile pairs than its buffers hold:
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from .binning import Binning
 from .camera import Camera
 from .frame_buffers import FrameBuffers
 from .frame_uniforms import pack_frame
-from .pool import SplatPool
+from .pool import PoolSet, SplatPool
 from .project import Projection
 from .raster import Rasterizer
 from .scene_data import SceneData
@@ -54,7 +55,7 @@ class Renderer:
         self.device = device
         self.mode = mode
         self.debug_f32 = debug_f32
-        self.pool: SplatPool | None = None
+        self.pool: SplatPool | PoolSet | None = None
         self.tuning = tuning = tuning or Tuning.for_device(device)
         self.tile_size = tuning.tile_size
         self.buffers = FrameBuffers(device)
@@ -62,6 +63,10 @@ class Renderer:
         self.binning = Binning(device, tuning)
         self.rasterizer = Rasterizer(device, tuning)
         self.stats = FrameStats()
+        # The clock modifiers animate with: seconds since the renderer was made, or a
+        # fixed ``time`` (tests, reproducible benchmarks).
+        self.time: float | None = None
+        self._t0 = time.perf_counter()
         self.sized = False  # buffers sized for a view of the current pool (``prepare``)
 
     @classmethod
@@ -82,7 +87,8 @@ class Renderer:
             self.pool.destroy()
         self.set_pool(SplatPool.for_scene(self.device, scene))
 
-    def set_pool(self, pool: SplatPool) -> None:
+    def set_pool(self, pool: SplatPool | PoolSet) -> None:
+        """Draw ``pool`` (a scene's; a ``PoolSet`` for a scene of several objects)."""
         self.pool = pool
         self.sized = False
 
@@ -132,6 +138,7 @@ class Renderer:
                 fb.pair_capacity,
                 self.debug_f32,
                 self.tile_size,
+                time.perf_counter() - self._t0 if self.time is None else self.time,
             ),
         )
         self.stats.splats = n_active

@@ -5,6 +5,8 @@ folder holding one; a path or URL) streams into a fixed pool. Anything else is r
 bytes (a file, a SOG folder or its ``meta.json``, a glTF with its buffers, a URL; or bytes
 / a file-name mapping the caller already has, as the web page does) and decoded on the
 GPU by ``formats.runtime.load_to_pool``: the same decoders natively and in a page.
+Several sources, or a scene file (JSON listing placed objects, ``scene/scene_file.py``),
+open as one ``ObjectScene`` whose objects are each opened this way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import json
 import os
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +23,27 @@ from ..errors import FormatError, RuntimeUnsupported
 from ..gpu import Device
 from ..io.fetch import Fetcher, FetchError, download
 from ..lod.locate import LOD_MANIFESTS, is_url, lod_manifest
+from .objects import ObjectScene, SceneObject
+from .scene_file import (
+    ObjectSpec,
+    SceneSpec,
+    looks_like_scene_file,
+    parse_scene_file,
+    specs_of,
+)
 from .source import SceneSource
+from .upright import Upright
 
 Source = str | os.PathLike | bytes | bytearray | memoryview | Mapping[str, bytes]
 Progress = Callable[[int, int | None], None]
+Opener = Callable[[ObjectSpec, int], Awaitable[SceneSource]]  # (object, LOD budget)
 
 
-def scene_name(source: str) -> str:
-    """A short name for titles and messages: the file (or folder) name."""
+def scene_name(source: str | Sequence[str]) -> str:
+    """A short name for titles and messages: the file (or folder) name; several names
+    joined for several sources."""
+    if isinstance(source, list | tuple):
+        return ", ".join(scene_name(s) for s in source)
     if is_url(source):
         path = urllib.parse.urlparse(source).path.rstrip("/")
         return urllib.parse.unquote(path.rsplit("/", 1)[-1]) or source
@@ -42,7 +57,13 @@ def _referenced(path: Path) -> list[str]:
         doc = json.loads(path.read_bytes())
     except (OSError, ValueError) as e:
         raise FormatError(str(path), f"cannot read JSON: {e}") from None
-    if path.suffix.lower() == ".gltf":
+    return referenced_files(doc, gltf=path.suffix.lower() == ".gltf")
+
+
+def referenced_files(doc: Any, *, gltf: bool = False) -> list[str]:
+    """Files a parsed SOG ``meta.json`` (or a ``.gltf``: ``gltf=True``) names beside
+    itself (the web page fetches them the same way)."""
+    if gltf:
         items = [*doc.get("buffers", []), *doc.get("images", [])]
         uris = [i.get("uri", "") for i in items if isinstance(i, dict)]
         return [urllib.parse.unquote(u) for u in uris if u and not u.startswith("data:")]
@@ -85,8 +106,51 @@ def _convert(source: Any, name: str, why: RuntimeUnsupported) -> tuple[bytes, li
     return ply.to_bytes(splats), list(splats.quirks)
 
 
+async def open_objects(
+    spec: SceneSpec,
+    device: Device,
+    *,
+    name: str = "scene",
+    budget: int | None = None,
+    device_class: str = "desktop",
+    opener: Opener | None = None,
+    **options: Any,
+) -> ObjectScene:
+    """Open every object of ``spec`` (each the way ``open_scene`` opens a source, or by
+    ``opener(object_spec, budget)``: the web page fetches) as one ``ObjectScene``. The
+    LOD sets among them share the splat budget equally."""
+    from ..lod.select import device_budget  # here: lod.manifest imports scene (a cycle)
+
+    lod = [o for o in spec.objects if lod_manifest(o.source) is not None]
+    share = device_budget(device_class, budget) // max(1, len(lod))
+    objects: list[SceneObject] = []
+    try:
+        for o in spec.objects:
+            if opener is not None:
+                source = await opener(o, max(1, share))
+            else:
+                source = await open_scene(
+                    o.source, device, budget=max(1, share), device_class=device_class, **options
+                )
+            objects.append(
+                SceneObject(
+                    source, o.transform, o.visible, o.opacity, o.name, o.up, o.source, o.modifier
+                )
+            )
+            if isinstance(source, ObjectScene):
+                raise FormatError(o.source, "a scene file cannot hold another scene file")
+        upright = None
+        if spec.up is not None:
+            upright = Upright(spec.up, "file", "the scene file says")
+        return ObjectScene(objects, axes=spec.axes, name=name, upright=upright, edits=spec.edits)
+    except BaseException:
+        for obj in objects:
+            await obj.source.close()
+        raise
+
+
 async def open_scene(
-    source: Source,
+    source: Source | Sequence[str],
     device: Device,
     *,
     name: str | None = None,
@@ -109,8 +173,17 @@ async def open_scene(
         ``load_to_pool`` (``sh_degree``, ``opacity``, ``page_size``).
         Raises ``FormatError`` naming the source for anything it cannot open.
     """
+    if isinstance(source, list | tuple):
+        if len(source) != 1:
+            return await open_objects(
+                specs_of(source), device, name=name or scene_name(source), budget=budget,
+                device_class=device_class, fetcher=fetcher, codecs=codecs, progress=progress,
+                lod_options=lod_options, **decode_options,
+            )  # fmt: skip
+        source = source[0]
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
+    location = source if isinstance(source, str) else ""
     if isinstance(source, str):
         label = name or scene_name(source)
         manifest = source if fetcher is not None else lod_manifest(source)
@@ -142,6 +215,12 @@ async def open_scene(
         source = data
     else:
         label = name or "scene"
+    if isinstance(source, bytes | bytearray | memoryview) and looks_like_scene_file(source):
+        return await open_objects(
+            parse_scene_file(source, location or label), device, name=label, budget=budget,
+            device_class=device_class, fetcher=fetcher, codecs=codecs, progress=progress,
+            lod_options=lod_options, **decode_options,
+        )  # fmt: skip
     from ..formats.runtime import load_to_pool
 
     try:

@@ -35,6 +35,7 @@ class PlainScene:
     invisible: int = 0  # broken splats stored invisible (decode_common.wgsl)
     upright: Upright | None = None  # the up to show it with (None: the axes')
     streamed = False
+    animated = False
 
     def __post_init__(self) -> None:
         if self.upright is None:

@@ -40,6 +40,7 @@ class SceneSource(Protocol):
     quirks: list[str]  # what was unusual about the file, for users
     streamed: bool  # a LOD set: update() streams; budget caps the cut
     upright: Upright  # the up to show it with, and how that was chosen
+    animated: bool  # changes with the clock (a modifier): draw every frame
 
     @property
     def bounds(self) -> tuple[Vec3, Vec3]:

@@ -34,12 +34,12 @@ def _raw(name: str) -> str:
     return resources.files(__name__).joinpath(f"{name}.wgsl").read_text()
 
 
-def _resolve(name: str, seen: set[str]) -> str:
+def _resolve(name: str, seen: set[str], modules: dict[str, str] | None = None) -> str:
     if name in seen:
         return ""
     seen.add(name)
-    src = _raw(name)
-    return _IMPORT.sub(lambda m: _resolve(m.group(1), seen), src)
+    src = modules[name] if modules and name in modules else _raw(name)
+    return _IMPORT.sub(lambda m: _resolve(m.group(1), seen, modules), src)
 
 
 def _literal(value: object, wgsl_type: str) -> str:
@@ -50,7 +50,7 @@ def _literal(value: object, wgsl_type: str) -> str:
     if wgsl_type == "i32":
         return f"{int(value)}i"
     if wgsl_type == "f32":
-        return f"{float(value)!r}f".replace("inf", "3.4028235e38")
+        return f"{float(value)!r}f".replace("inf", "3.4028234e38")
     if wgsl_type == "bool":
         return "true" if value else "false"
     raise ValueError(f"cannot specialise a constant of type {wgsl_type}")
@@ -68,14 +68,22 @@ def specialize(source: str, consts: dict[str, object]) -> str:
     return source
 
 
+def shader_text(name: str) -> str:
+    """``shaders/<name>.wgsl`` as written, its imports unresolved (a modifier's source)."""
+    return _raw(name)
+
+
 def with_imports(source: str) -> str:
     """An inline WGSL source with its ``// #import`` lines resolved (tests, probes)."""
     return _IMPORT.sub(lambda m: _resolve(m.group(1), set()), source)
 
 
-def load_shader(name: str, consts: dict[str, object] | None = None) -> str:
-    """The WGSL source of ``shaders/<name>.wgsl`` with imports and constants applied."""
-    return specialize(_resolve(name, set()), consts or {})
+def load_shader(
+    name: str, consts: dict[str, object] | None = None, modules: dict[str, str] | None = None
+) -> str:
+    """The WGSL source of ``shaders/<name>.wgsl`` with imports and constants applied;
+    ``modules`` replace imported files by name (an object's modifier for ``modifier``)."""
+    return specialize(_resolve(name, set(), modules), consts or {})
 
 
 def shader_names() -> list[str]:

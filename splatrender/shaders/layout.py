@@ -181,19 +181,55 @@ FRAME_UNIFORMS = Struct(
         ("focal", "vec4<f32>", "fx, fy, cx, cy in pixels"),
         ("clip", "vec4<f32>", "near, far, tan-fov clamp x (1.3 rule), tan-fov clamp y"),
         ("clip_neg", "vec4<f32>", "negative-side clamps x, y (principal point off centre)"),
-        ("background", "vec4<f32>", "rgb, unused"),
+        ("background", "vec4<f32>", "rgb, seconds on the renderer's clock (modifiers' time)"),
         ("size", "vec4<u32>", "width, height, tiles_x, tiles_y"),
         ("caps", "vec4<u32>", "visible capacity, pair capacity, write f32 debug image, unused"),
     ),
 )
-# One pool page's uniform (render/pool.py writes it).
+# One pool page's uniform (render/pool.py writes it). The placement of the page's object
+# lives here, not in the frame block: it changes only when the object moves, so a frame
+# writes nothing per page, and the pages of many objects share one projection pipeline.
 PAGE_UNIFORMS = Struct(
     "Page",
     (
         ("count", "u32", "splats in the page"),
         ("base", "u32", "global index of the page's first splat (the ids buffer)"),
+        ("opacity", "f32", "the object's opacity, multiplies each splat's"),
+        ("_pad0", "u32", ""),
+        ("model", "mat4x4<f32>", "object-to-world (column-major)"),
+        ("to_object", "mat4x4<f32>", "inverse of model's linear part: SH view directions"),
+        ("params", "vec4<f32>", "the object's modifier parameters"),
+    ),
+)
+# What an object's modifier (scene/modifiers.py, shaders/modifier.wgsl) is told about a
+# splat. WGSL only: the projection pass fills it; nothing packs it.
+MODIFIER_INPUT = Struct(
+    "ModifierInput",
+    (
+        ("index", "u32", "the splat's index in its object"),
+        ("time", "f32", "seconds on the renderer's clock"),
         ("_pad0", "u32", ""),
         ("_pad1", "u32", ""),
+        ("local", "vec4<f32>", "centre in the object's frame as stored (xyz)"),
+        ("params", "vec4<f32>", "the object's modifier parameters"),
+    ),
+)
+# Edits (scene/edits.py): SDF shapes that recolour or fade the splats whose centres they
+# contain, applied by the projection pass every frame (shaders/edits.wgsl).
+MAX_EDITS = 8
+MAX_EDIT_SHAPES = 16
+EDIT_KINDS = ("sphere", "box", "ellipsoid", "cylinder", "capsule", "plane")
+EDIT_MODES = ("multiply", "set_rgb", "add_rgba")
+EDIT_UNIFORMS = Struct(
+    "Edits",
+    (
+        ("counts", "vec4<u32>", "edits, shapes, unused, unused"),
+        ("edit", f"array<vec4<u32>, {MAX_EDITS}>", "first shape, shape count, mode, invert"),
+        ("color", f"array<vec4<f32>, {MAX_EDITS}>", "rgba the mode blends in"),
+        ("softness", f"array<vec4<f32>, {MAX_EDITS}>", "edge half-width (scene units), -, -, -"),
+        ("kind", f"array<vec4<u32>, {MAX_EDIT_SHAPES}>", "EDIT_<KIND>, -, -, -"),
+        ("size", f"array<vec4<f32>, {MAX_EDIT_SHAPES}>", "radius / half extents (xyz)"),
+        ("to_shape", f"array<mat4x4<f32>, {MAX_EDIT_SHAPES}>", "world-to-shape (column-major)"),
     ),
 )
 # scene/bounds.py: one sample_geometry dispatch per page.
@@ -328,7 +364,7 @@ def page_capacity(max_binding: int, sh_degree: int, align: int = WORKGROUP) -> i
 
 
 def _f32(v: float) -> str:
-    return f"{v!r}f" if math.isfinite(v) else "3.4028235e38f"
+    return f"{v!r}f" if math.isfinite(v) else "3.4028234e38f"
 
 
 def layout_wgsl() -> str:
@@ -355,11 +391,16 @@ def layout_wgsl() -> str:
             CHUNK_HEADER.wgsl(),
             *(f"const COUNTER_{n.upper()}: u32 = {i}u;" for i, n in enumerate(COUNTERS)),
             f"const WORKGROUP: u32 = {WORKGROUP}u;",
+            f"const MAX_EDITS: u32 = {MAX_EDITS}u;",
+            *(f"const EDIT_{k.upper()}: u32 = {i}u;" for i, k in enumerate(EDIT_KINDS)),
+            *(f"const EDIT_{m.upper()}: u32 = {i}u;" for i, m in enumerate(EDIT_MODES)),
             f"const DECODE_STATS: u32 = {DECODE_STATS}u;",
             f"const STAT_INVISIBLE: u32 = {STAT_INVISIBLE}u;",
             *(f"const {k}: f32 = {_f32(v)};" for k, v in floats.items()),
             FRAME_UNIFORMS.wgsl(),
             PAGE_UNIFORMS.wgsl(),
+            MODIFIER_INPUT.wgsl(),
+            EDIT_UNIFORMS.wgsl(),
             SAMPLE_PARAMS.wgsl(),
             DECODE_COMMON.wgsl(),
             *(p.wgsl() for p in DECODER_PARAMS),

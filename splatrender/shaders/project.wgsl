@@ -3,11 +3,14 @@
 // Image formation follows the reference 3DGS model (reference/project.py twin).
 
 // #import layout
+// #import edits
+// #import modifier
 
 const TILE_SIZE: u32 = 16u;
 const SH_DEGREE: u32 = 3u;
 const SH_REST_FLOATS: u32 = 45u;
 const ANTIALIASED: bool = false;
+const HAS_MODIFIER: bool = false;  // the object has a modifier (shaders/modifier.wgsl)
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<atomic<u32>>;
@@ -80,7 +83,18 @@ fn main(
         return;
     }
     let g = i * GEOM_FLOATS;
-    let mean = vec3<f32>(geometry[g + GEOM_MEAN], geometry[g + GEOM_MEAN + 1u], geometry[g + GEOM_MEAN + 2u]);
+    let stored = vec3<f32>(geometry[g + GEOM_MEAN], geometry[g + GEOM_MEAN + 1u], geometry[g + GEOM_MEAN + 2u]);
+    var mi: ModifierInput;
+    mi.index = i;
+    mi.time = frame.background.w;
+    mi.local = vec4<f32>(stored, 1.0);
+    mi.params = page.params;
+    var local = stored;
+    if (HAS_MODIFIER) {
+        local = modify_position(stored, mi);
+    }
+    // The object's placement: world mean, and its linear part A applied to the covariance.
+    let mean = (page.model * vec4<f32>(local, 1.0)).xyz;
     let pc = (frame.view * vec4<f32>(mean, 1.0)).xyz;
     if (!(pc.z >= frame.clip.x && pc.z <= frame.clip.y)) {
         return;
@@ -91,7 +105,8 @@ fn main(
     let rot = quat_to_mat(vec4<f32>(geometry[g + q], geometry[g + q + 1u], geometry[g + q + 2u], geometry[g + q + 3u]));
     let ls = GEOM_LOG_SCALE;
     let s = exp(vec3<f32>(geometry[g + ls], geometry[g + ls + 1u], geometry[g + ls + 2u]));
-    let m = mat3x3<f32>(rot[0] * s.x, rot[1] * s.y, rot[2] * s.z);
+    let a_obj = mat3x3<f32>(page.model[0].xyz, page.model[1].xyz, page.model[2].xyz);
+    let m = a_obj * mat3x3<f32>(rot[0] * s.x, rot[1] * s.y, rot[2] * s.z);
     let w = mat3x3<f32>(frame.view[0].xyz, frame.view[1].xyz, frame.view[2].xyz);
     let cov_c = w * (m * transpose(m)) * transpose(w);
 
@@ -118,7 +133,22 @@ fn main(
     if (!(det > 0.0)) {
         return;
     }
-    var opacity = 1.0 / (1.0 + exp(-geometry[g + GEOM_OPACITY]));
+    // SH are evaluated in the object's frame: the view direction mapped back by A^-1.
+    let to_object = mat3x3<f32>(page.to_object[0].xyz, page.to_object[1].xyz, page.to_object[2].xyz);
+    let dir = normalize(to_object * (mean - frame.campos.xyz));
+    var opacity = page.opacity / (1.0 + exp(-geometry[g + GEOM_OPACITY]));
+    var color = vec3<f32>(0.0);
+    if (HAS_MODIFIER) {
+        // The modifier may change opacity, so its colour is needed before the culls.
+        let rgba = modify_color(vec4<f32>(sh_color(i, g, dir), opacity), mi);
+        color = max(rgba.rgb, vec3<f32>(0.0));
+        opacity = clamp(rgba.a, 0.0, 1.0);
+    }
+    var weights: array<f32, MAX_EDITS>;
+    for (var e = 0u; e < edits.counts.x; e += 1u) {
+        weights[e] = edit_weight(e, mean);
+    }
+    opacity = edited_opacity(opacity, weights);
     if (ANTIALIASED) {
         opacity *= sqrt(max(det0 / det, 0.0));
     }
@@ -145,8 +175,10 @@ fn main(
         return;
     }
 
-    let dir = normalize(mean - frame.campos.xyz);
-    let color = sh_color(i, g, dir);
+    if (!HAS_MODIFIER) {
+        color = sh_color(i, g, dir);
+    }
+    color = edited_color(color, weights);
 
     let idx = atomicAdd(&counters[COUNTER_VISIBLE], 1u);
     if (idx >= frame.caps.x) {

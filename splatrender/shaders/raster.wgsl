@@ -5,6 +5,9 @@
 // Subzero JIT (Chrome's WebGPU without a GPU) neither unrolls loops nor promotes such
 // arrays to registers, and was 2x+ slower with them. A pixel stops once its
 // transmittance would fall under T_MIN; the tile stops once all pixels have.
+// STATS (a separate pipeline, never the one that draws frames): per tile, the
+// splat-pixel evaluations each pixel made until it stopped, the blends, the evaluations
+// the threads ran and the tile's list length, into `stats` (render/raster.py reads them).
 // Twin: reference/raster.py.
 // #import layout
 // #import dispatch
@@ -14,6 +17,8 @@ const GROUPS: u32 = 1u;      // vec4 row groups per thread (1 or 2)
 const THREADS_Y: u32 = 4u;   // TILE_SIZE / (4 * GROUPS)
 const THREADS: u32 = 64u;    // TILE_SIZE * THREADS_Y
 const BATCH: u32 = 256u;
+const STATS: bool = false;     // count evaluations into `stats`
+const STATS_WORDS: u32 = 8u;   // u32 per tile in `stats` (render/raster.py STAT_FIELDS)
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read> ranges: array<u32>;
@@ -21,12 +26,14 @@ const BATCH: u32 = 256u;
 @group(0) @binding(3) var<storage, read> projected: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out_rgba8: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_f32: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> stats: array<u32>;
 
 var<workgroup> s_xy_opacity: array<vec4<f32>, BATCH>;
 var<workgroup> s_conic: array<vec4<f32>, BATCH>;
 var<workgroup> s_color: array<vec4<f32>, BATCH>;
 var<workgroup> s_done: atomic<u32>;
 var<workgroup> s_all_done: u32;
+var<workgroup> s_stats: array<atomic<u32>, 4>;
 
 // Four pixels of one column: transmittance, colour per channel, finished flags.
 struct Rows {
@@ -68,6 +75,20 @@ fn blend(rows: ptr<function, Rows>, xyo: vec4<f32>, cn: vec4<f32>, col: vec4<f32
     return count(stop);
 }
 
+// STATS of one vec4 group: where each row stopped (the list index after its stopping
+// splat; the list's end if none did), blends that changed a row, rows evaluated.
+struct Stat {
+    stop_at: vec4<u32>,
+    blends: u32,
+    work: u32,
+}
+
+fn note(st: ptr<function, Stat>, before: Rows, after: Rows, k: u32) {
+    (*st).work += 4u;
+    (*st).blends += count(after.t != before.t);
+    (*st).stop_at = select((*st).stop_at, vec4<u32>(k + 1u), after.done & !before.done);
+}
+
 fn write_rows(rows: Rows, px: u32, py: vec4<u32>, width: u32, height: u32) {
     for (var k = 0u; k < 4u; k++) {
         if (px < width && py[k] < height) {
@@ -103,6 +124,11 @@ fn main(
     let range = vec2<u32>(ranges[2u * tile], ranges[2u * tile + 1u]);
     if (lid == 0u) {
         atomicStore(&s_done, 0u);  // the adds come after the loop's first barrier
+        if (STATS) {
+            for (var i = 0u; i < 4u; i++) {
+                atomicStore(&s_stats[i], 0u);
+            }
+        }
     }
     // Row r of this thread is py0 + r * THREADS_Y; group a holds rows 0-3, b rows 4-7.
     let step = vec4<u32>(0u, 1u, 2u, 3u) * THREADS_Y;
@@ -112,10 +138,13 @@ fn main(
     let fy_b = vec4<f32>(py_b) + 0.5;
     var a = start_rows(py_a, px < width, height);
     var b = start_rows(py_b, px < width && GROUPS > 1u, height);
-    let ndone = count(a.done) + select(0u, count(b.done), GROUPS > 1u);
-    var live_rows = 4u * GROUPS - ndone;
-    var stops = ndone;  // pixels done but not yet added to s_done
+    let valid_a = !a.done;
+    let valid_b = !b.done;
+    var live_rows = count(valid_a) + select(0u, count(valid_b), GROUPS > 1u);
+    var stops = 4u * GROUPS - live_rows;  // pixels done but not yet added to s_done
     let fx = f32(px) + 0.5;
+    var st_a = Stat(vec4<u32>(range.y), 0u, 0u);
+    var st_b = st_a;
     for (var base = range.x; base < range.y; base += BATCH) {
         for (var q = 0u; q < BATCH / THREADS; q++) {
             let l = lid + q * THREADS;
@@ -141,9 +170,17 @@ fn main(
             let col = s_color[j];
             let dx = xyo.x - fx;
             let hx = 0.5 * cn.x * dx * dx;
+            let before_a = a;
             var s = blend(&a, xyo, cn, col, dx, hx, fy_a);
+            if (STATS) {
+                note(&st_a, before_a, a, base + j);
+            }
             if (GROUPS > 1u) {
+                let before_b = b;
                 s += blend(&b, xyo, cn, col, dx, hx, fy_b);
+                if (STATS) {
+                    note(&st_b, before_b, b, base + j);
+                }
             }
             stops += s;
             live_rows -= s;
@@ -166,5 +203,26 @@ fn main(
     write_rows(a, px, py_a, width, height);
     if (GROUPS > 1u) {
         write_rows(b, px, py_b, width, height);
+    }
+    if (STATS) {
+        let from_a = select(vec4<u32>(0u), st_a.stop_at - vec4<u32>(range.x), valid_a);
+        let from_b = select(vec4<u32>(0u), st_b.stop_at - vec4<u32>(range.x), valid_b);
+        var evals = dot(from_a, vec4<u32>(1u));
+        if (GROUPS > 1u) {
+            evals += dot(from_b, vec4<u32>(1u));
+        }
+        let work = st_a.work + st_b.work;
+        atomicAdd(&s_stats[0], evals);
+        atomicAdd(&s_stats[1], st_a.blends + st_b.blends);
+        atomicAdd(&s_stats[2], work);
+        atomicMax(&s_stats[3], work);
+        workgroupBarrier();
+        if (lid == 0u) {
+            let at = tile * STATS_WORDS;
+            for (var i = 0u; i < 4u; i++) {
+                stats[at + i] = atomicLoad(&s_stats[i]);
+            }
+            stats[at + 4u] = range.y - range.x;
+        }
     }
 }

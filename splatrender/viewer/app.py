@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,12 @@ def load_cameras(path: str | None) -> list[dict]:
     return data
 
 
-def output_path(source: str, suffix: str) -> Path:
-    """``<scene stem><suffix>`` next to the scene, or in the working folder when that
-    is not writable (read-only scene folders, URLs). Never overwrites: adds -2, -3..."""
+def output_path(source: str | Sequence[str], suffix: str) -> Path:
+    """``<scene stem><suffix>`` next to the scene (the first of several), or in the
+    working folder when that is not writable (read-only scene folders, URLs). Never
+    overwrites: adds -2, -3..."""
+    if isinstance(source, list | tuple):
+        source = source[0]
     name = scene_name(source)
     stem = name.split(".")[0] or "scene"
     folder = Path.cwd()
@@ -138,7 +142,7 @@ class ViewerApp:
         self.hud = Hud()
         self.frame_stats = FrameStats()
         self.info = HudInfo(adapter=device.info.name, mode=opts.mode)
-        self.source: str | None = None
+        self.source: str | Sequence[str] | None = None
         self.scene = None  # the open SceneSource (plain, or a streamed LOD set)
         self._lod_task: asyncio.Task | None = None
         self._lod_drawn: Any = None
@@ -176,11 +180,12 @@ class ViewerApp:
         return cls(canvas, device, renderer, presenter, opts)
 
     # -- loading ----------------------------------------------------------------------
-    def open(self, source: str) -> asyncio.Task:
-        """Start loading ``source`` (path or URL); the current scene stays until it is ready."""
+    def open(self, source: str | Sequence[str]) -> asyncio.Task:
+        """Start loading ``source`` (path or URL, or several drawn together); the current
+        scene stays until it is ready."""
         if self._loading is not None and not self._loading.done():
             self._loading.cancel()
-        self._loading = self._spawn(self._load(str(source)))
+        self._loading = self._spawn(self._load(source))
         return self._loading
 
     def _spawn(self, coro) -> asyncio.Task:
@@ -189,7 +194,7 @@ class ViewerApp:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _load(self, source: str) -> None:
+    async def _load(self, source: str | Sequence[str]) -> None:
         name = scene_name(source)
         self.info.error = ""
         self._status(f"loading {name}...")
@@ -275,7 +280,7 @@ class ViewerApp:
 
         def on_drop(_window, paths) -> None:
             if paths:
-                self.open(paths[0])
+                self.open(paths[0] if len(paths) == 1 else list(paths))  # several: together
 
         self._drop_callback = on_drop  # glfw keeps only a weak hold of Python callbacks
         glfw.set_drop_callback(window, on_drop)
@@ -335,7 +340,7 @@ class ViewerApp:
             if self._lod_task is not None:
                 self._lod_task.cancel()
             self._lod_task = self._spawn(self._lod_update(self.controls.camera(w, h)))
-        if self.controls.moving:
+        if self.controls.moving or (self.scene is not None and self.scene.animated):
             self.canvas.request_draw()
 
     def _overlays(self, w: int, h: int) -> list:
@@ -405,7 +410,9 @@ class WindowUnavailable(RuntimeError):
 # -- entry points ------------------------------------------------------------------------
 
 
-async def render_png(source: str, opts: ViewerOptions, path: Path | None = None) -> Path:
+async def render_png(
+    source: str | Sequence[str], opts: ViewerOptions, path: Path | None = None
+) -> Path:
     """The viewer's start view of ``source`` rendered offscreen to a PNG."""
     from ..gpu import request_device
     from ..render.renderer import Renderer
@@ -433,7 +440,7 @@ async def render_png(source: str, opts: ViewerOptions, path: Path | None = None)
     return save_png(rgba, w, h, path or output_path(source, ""))
 
 
-async def run_window(source: str | None, opts: ViewerOptions) -> int:
+async def run_window(source: str | Sequence[str] | None, opts: ViewerOptions) -> int:
     title = f"{scene_name(source)} - splatrender" if source else "splatrender (drop a scene file)"
     try:
         app = await ViewerApp.create(opts, title)
@@ -452,7 +459,7 @@ async def run_window(source: str | None, opts: ViewerOptions) -> int:
     return 0
 
 
-def run(source: str | None, opts: ViewerOptions) -> int:
+def run(source: str | Sequence[str] | None, opts: ViewerOptions) -> int:
     """Open the window, or without a display render the start view to a PNG."""
     problem = display_problem()
     if problem is not None:

@@ -6,6 +6,10 @@ JS owns the canvas, the input and the orbit state; it calls, through Pyodide's F
     info = json.loads(await app.load(name, uint8array))     # or {"error": ...}
     info = json.loads(await app.load_files(name, names_json, arrays))  # SOG file sets
     info = json.loads(await app.open_lod(url, on_progress))  # a streamed LOD set
+    info = json.loads(await app.load_objects(doc_json, base_url, on_progress))  # objects
+    info = json.loads(await app.add_object(entry_json, base_url))  # one more object
+    info = json.loads(app.set_object(key, changes_json))  # move / hide / fade one
+    info = json.loads(await app.remove_object(key))
     app.set_view(json)                                        # camera + background
     info = json.loads(app.set_up(flag))  # "+y".. / "x,y,z" / "auto" (attribute), "flip", "next"
     r = json.loads(await app.frame())                         # (LOD update +) render
@@ -21,6 +25,16 @@ frame runs ``LodScene.update`` (selection and uploads, never waiting for I/O) be
 drawing; fetches run as asyncio tasks on Pyodide's event loop through the page's
 ``fetch`` (``io.browser_fetch``). While some are pending, the page calls ``poll``
 between frames and draws again only when what is drawable changed.
+
+A scene of objects (``scene.objects.ObjectScene``) comes from a scene file given to
+``load`` (its bytes: the page fetched them) or from a scene-file document built by the
+page (``load_objects``: the ``<splat-object>`` children, ``viewer.loadObjects``). Either
+is read by ``parse_scene_file`` against its URL, and each object's source is fetched
+here (``_fetch_object``): a file as bytes, a SOG ``meta.json`` or ``.gltf`` with the
+files it names, a LOD set through its manifest like ``open_lod``. ``add_object`` and
+``remove_object`` make a new ``ObjectScene`` of the same (already open) objects plus or
+minus one; ``set_object`` edits one in place (the scene's update version changes, so
+the next frame draws it).
 """
 
 from __future__ import annotations
@@ -28,14 +42,26 @@ from __future__ import annotations
 import base64
 import json
 import time
+import urllib.parse
 from collections.abc import Hashable
 from typing import Any
 
-from ..errors import SplatError
+from ..errors import FormatError, SplatError
 from ..gpu import GPUError, request_device
+from ..io.fetch import FetchError
+from ..lod.locate import LOD_MANIFESTS, lod_manifest
 from ..render.camera import Camera
 from ..render.renderer import Renderer
 from ..scene import SceneSource, open_scene
+from ..scene.objects import ObjectScene, SceneObject, check_opacity
+from ..scene.open import open_objects, referenced_files
+from ..scene.scene_file import (
+    PLACEMENT_KEYS,
+    ObjectSpec,
+    looks_like_scene_file,
+    parse_scene_file,
+)
+from ..scene.transform import Transform
 from ..scene.upright import Upright, resolve_up
 
 PAGE_SPLATS = 1 << 16  # pool page size in the browser: the splat budget's granularity
@@ -52,6 +78,44 @@ def _error(e: BaseException) -> str:
 def _bytes(data: Any) -> bytes:
     """Bytes of a JS typed array proxy (copied once) or of a bytes-like object."""
     return bytes(data) if isinstance(data, bytes | bytearray | memoryview) else data.to_bytes()
+
+
+def _url_name(url: str) -> str:
+    """A short name for a fetched source: its file name, or the folder of a manifest."""
+    parts = [urllib.parse.unquote(p) for p in urllib.parse.urlparse(url).path.split("/") if p]
+    if len(parts) > 1 and parts[-1] in (*LOD_MANIFESTS, "meta.json"):
+        return parts[-2]
+    return parts[-1] if parts else url
+
+
+def _key(key: Any) -> int | str:
+    """An object key from JS: an index (a JS number) or a name."""
+    if isinstance(key, float) and key.is_integer():
+        return int(key)
+    if isinstance(key, int | str):
+        return key
+    raise SplatError(f"an object is named by its index or name, got {key!r}")
+
+
+def _unique_names(objects: list[SceneObject]) -> None:
+    """Name repeats " (2)", " (3)", ...: ``set_object`` finds objects by name."""
+    seen: set[str] = set()
+    for o in objects:
+        name, n = o.name, 1
+        while name in seen:
+            n += 1
+            name = f"{o.name} ({n})"
+        o.name = name
+        seen.add(name)
+
+
+def _entry_doc(entry_json: str) -> bytes:
+    """One object entry (JSON) as a one-object scene-file document."""
+    entry = json.loads(entry_json)
+    return json.dumps({"objects": [entry]}).encode()
+
+
+SETTABLE = {"visible", "opacity"} | PLACEMENT_KEYS
 
 
 class ViewerApp:
@@ -82,9 +146,81 @@ class ViewerApp:
         return cls(renderer, CanvasPresenter(device, canvas), canvas, BrowserCodecs(device))
 
     # -- scene ---------------------------------------------------------------------
-    async def load(self, name: str, data: Any) -> str:
-        """Decode one file (a JS Uint8Array or bytes); JSON scene info or error."""
-        return await self._open(_bytes(data), name=name, page_size=PAGE_SPLATS)
+    async def load(self, name: str, data: Any, url: str = "", on_progress: Any = None) -> str:
+        """Decode one file (a JS Uint8Array or bytes); JSON scene info or error. A scene
+        file (JSON with ``objects``) opens its objects, fetched relative to ``url``;
+        ``on_progress(fraction)`` follows them."""
+        data = _bytes(data)
+        if looks_like_scene_file(data):
+            return await self._load_objects(data, url or name, name, on_progress)
+        return await self._open(data, name=name, page_size=PAGE_SPLATS)
+
+    async def load_objects(self, doc_json: str, base_url: str, on_progress: Any = None) -> str:
+        """Open a scene-file document (``{"objects": [...]}``, sources relative to
+        ``base_url``) as the scene; JSON info or error (the old scene stays)."""
+        return await self._load_objects(doc_json.encode(), base_url, "objects", on_progress)
+
+    async def _load_objects(self, data: bytes, location: str, name: str, on_progress: Any) -> str:
+        try:
+            spec = parse_scene_file(data, location)
+            done = 0
+
+            async def opener(o: ObjectSpec, budget: int) -> SceneSource:
+                nonlocal done
+                source = await self._fetch_object(o.source, budget)
+                done += 1
+                if on_progress is not None:
+                    on_progress(done / len(spec.objects))
+                return source
+
+            scene = await open_objects(
+                spec, self.device, name=name, budget=self.budget or LOD_BUDGET, opener=opener
+            )
+        except (SplatError, GPUError, ValueError, TimeoutError) as e:
+            return _error(e)
+        _unique_names(scene.objects)
+        return await self._show(scene)
+
+    async def _fetch_object(self, url: str, budget: int) -> SceneSource:
+        """Fetch and open one object's source (an absolute URL) on the GPU."""
+        from ..io.browser_fetch import BrowserFetcher
+
+        name = _url_name(url)
+        fetcher = BrowserFetcher(url)
+        if lod_manifest(url) is not None:
+            return await open_scene(
+                fetcher.base,
+                self.device,
+                name=name,
+                fetcher=fetcher,
+                codecs=self.codecs,
+                budget=budget,
+                lod_options={"source_options": {"cache_bytes": SOG_CACHE_BYTES}},
+            )
+        try:
+            data = await fetcher.fetch(fetcher.base)
+            file = urllib.parse.urlparse(fetcher.base).path.rsplit("/", 1)[-1].lower()
+            source: Any = data
+            if file == "meta.json" or file.endswith(".gltf"):
+                try:
+                    doc = json.loads(data)
+                except ValueError as e:
+                    raise FormatError(url, f"not JSON: {e}") from None
+                if not isinstance(doc, dict):
+                    raise FormatError(url, "not a SOG meta.json or a glTF document")
+                names = referenced_files(doc, gltf=file.endswith(".gltf"))
+                source = {file: data}
+                for n in dict.fromkeys(names):
+                    if ".." in n or n.startswith("/"):
+                        raise FormatError(url, f"refuses to fetch {n!r} (outside its folder)")
+                    source[n] = await fetcher.fetch(n)
+            elif looks_like_scene_file(data):
+                raise FormatError(url, "a scene file cannot hold another scene file")
+        except FetchError as e:
+            raise FormatError(url, str(e)) from None
+        return await open_scene(
+            source, self.device, name=name, codecs=self.codecs, page_size=PAGE_SPLATS
+        )
 
     async def load_files(self, name: str, names_json: str, arrays: Any) -> str:
         """Decode a file set (SOG: meta.json + WebP files), given as parallel lists."""
@@ -122,13 +258,107 @@ class ViewerApp:
             scene = await open_scene(source, self.device, codecs=self.codecs, **options)
         except (SplatError, GPUError, ValueError, TimeoutError) as e:
             return _error(e)
-        await self._close()
+        return await self._show(scene)
+
+    async def _show(self, scene: SceneSource, close_old: bool = True) -> str:
+        """Make ``scene`` the one drawn (closing the old one unless it shares objects)."""
+        if close_old:
+            await self._close()
+        if close_old or not isinstance(self.scene, ObjectScene):
+            self.up_turn = None  # the U key's choice was for another world
         self.scene = scene
-        self.up_turn = None
         self._drawn = None
         self.renderer.set_pool(scene.pool)
         if self.budget:
             scene.set_budget(self.budget)
+        return json.dumps(self.info())
+
+    # -- objects ---------------------------------------------------------------------
+    def _objects(self) -> ObjectScene:
+        if not isinstance(self.scene, ObjectScene):
+            raise SplatError("no scene of objects is open (load a scene file or add objects)")
+        return self.scene
+
+    async def add_object(self, entry_json: str, base_url: str) -> str:
+        """Add one object (a scene file's object entry as JSON: ``source`` relative to
+        ``base_url``, ``name``, placement, ``visible``, ``opacity``, ``up``) to the scene;
+        a single-file scene becomes the first object. JSON info (``objects`` lists every
+        object's name) or error (the scene stays as it was)."""
+        try:
+            (o,) = parse_scene_file(_entry_doc(entry_json), base_url).objects
+            old = self.scene
+            if isinstance(old, ObjectScene):
+                objects, axes, upright = list(old.objects), old.axes, old.upright
+            elif old is not None:
+                objects, axes, upright = [SceneObject(old)], old.axes, None
+            else:
+                objects, axes, upright = [], None, None
+            budget = self.budget or LOD_BUDGET
+            source = await self._fetch_object(o.source, budget)
+            obj = SceneObject(source, o.transform, o.visible, o.opacity, o.name, o.up, o.source)
+            try:
+                scene = ObjectScene(
+                    [*objects, obj], axes=axes, name=old.name if old else obj.name, upright=upright
+                )
+            except BaseException:
+                await source.close()
+                raise
+        except (SplatError, GPUError, ValueError, TimeoutError) as e:
+            return _error(e)
+        _unique_names(scene.objects)
+        return await self._show(scene, close_old=False)
+
+    async def remove_object(self, key: Any) -> str:
+        """Remove an object (by index or name) and free it; JSON info or error (the last
+        object cannot be removed: load another scene instead)."""
+        try:
+            old = self._objects()
+            gone = old.object(_key(key))
+            rest = [o for o in old.objects if o is not gone]
+            scene = ObjectScene(rest, axes=old.axes, name=old.name, upright=old.upright)
+        except SplatError as e:
+            return _error(e)
+        info = await self._show(scene, close_old=False)
+        await gone.source.close()
+        return info
+
+    def set_object(self, key: Any, changes_json: str) -> str:
+        """Change one object (by index or name): any of ``translation``, ``rotation``
+        (w,x,y,z) or ``rotation_deg`` (x,y,z), ``scale``, ``visible``, ``opacity``; what is
+        not given is kept. All or nothing; JSON info or error. The next frame shows it."""
+        try:
+            scene = self._objects()
+            obj = scene.object(_key(key))
+            changes = json.loads(changes_json)
+            if not isinstance(changes, dict):
+                raise SplatError(f"object changes are a JSON object, got {changes!r}")
+            extra = sorted(set(changes) - SETTABLE)
+            if extra:
+                raise SplatError(f"{obj.name}: unknown key(s) {extra}; known: {sorted(SETTABLE)}")
+            transform = obj.transform
+            if PLACEMENT_KEYS & set(changes):
+                t = transform
+                d: dict[str, Any] = {"translation": t.translation, "scale": t.scale}
+                if "rotation_deg" not in changes:
+                    d["rotation"] = t.rotation
+                d.update({k: v for k, v in changes.items() if k in PLACEMENT_KEYS})
+                try:
+                    transform = Transform.from_dict(d)
+                except SplatError as e:
+                    raise SplatError(f"{obj.name}: {e}") from None
+            visible = changes.get("visible", obj.visible)
+            if not isinstance(visible, bool):
+                raise SplatError(f"{obj.name}: visible must be true or false")
+            opacity = check_opacity(changes.get("opacity", obj.opacity), obj.name)
+        except (SplatError, ValueError) as e:
+            return _error(e)
+        i = scene.objects.index(obj)
+        if transform is not obj.transform:
+            scene.set_transform(i, transform)
+        if opacity != obj.opacity:
+            scene.set_opacity(i, opacity)
+        if visible != obj.visible:
+            scene.set_visible(i, visible)
         return json.dumps(self.info())
 
     async def _close(self) -> None:
@@ -162,7 +392,22 @@ class ViewerApp:
             "eye": list(cam.position),
             "adapter": self.device.info.describe(),
         }
-        if s.streamed:
+        if isinstance(s, ObjectScene):
+            out["objects"] = [
+                {
+                    "name": o.name,
+                    "source": o.location,
+                    "format": o.source.format,
+                    "count": o.source.count,
+                    "visible": o.visible,
+                    "opacity": o.opacity,
+                    "translation": list(o.transform.translation),
+                    "rotation": list(o.transform.rotation),
+                    "scale": list(o.transform.scale),
+                }
+                for o in s.objects
+            ]
+        elif s.streamed:
             out.update(budget=s.budget, nodes=len(s.hierarchy.nodes))
         return out
 

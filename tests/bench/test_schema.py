@@ -84,3 +84,32 @@ def test_rejects_bad_frame_time(tmp_path):
     p.write_text(json.dumps(d))
     with pytest.raises(FormatError, match="frame time"):
         Results.read(p)
+
+
+def test_evaluations_per_pixel_are_optional_and_reported(tmp_path):
+    """Frames may carry ``evals`` (raster evaluations per pixel); files without them, as
+    written before, still read, and the report gets its table only when counted."""
+    from splatrender.bench.report import markdown
+
+    plain = make_results()
+    assert summarize(plain.runs[0])["evals_p50"] is None
+    assert "Evaluations per pixel" not in markdown(plain)
+    d = json.loads(plain.to_json())
+    assert "evals" in d["runs"][0]["frames"][0]  # written as null
+    for f in d["runs"][0]["frames"]:
+        del f["evals"]  # an older file
+    assert Results.from_dict(d) == plain
+
+    counted = make_results()
+    for i, f in enumerate(counted.runs[0].frames):
+        f.evals = {"listed": 100.0 + i, "until_stop": 40.0, "blended": 8.0, "lockstep": 60.0}
+    path = tmp_path / "r.json"
+    counted.write(path)
+    back = Results.read(path)
+    assert back == counted
+    s = summarize(back.runs[0])
+    assert s["evals_p50"]["listed"] == 102.0
+    assert s["evals_p50"]["lockstep"] == 60.0
+    md = markdown(back)
+    assert "## Evaluations per pixel" in md
+    assert "| 102.0 | 40.0 | 8.0 | - | 60.0 |" in md

@@ -92,3 +92,31 @@ def test_missing_file_and_bad_arguments(tmp_path, capsys):
     assert "nope.ply" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["render", str(SAMPLE), "--size", "0x10"])
+
+
+def test_several_files_and_a_scene_file_render_together(tmp_path, scenes_dir, capsys):
+    guitar, biker = scenes_dir / "guitar.compressed.ply", scenes_dir / "biker.spz"
+    out = tmp_path / "two.png"
+    args = ["render", str(guitar), str(biker), "-o", str(out), "--size", "80x60", "--check"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"{90_854 + 152_746:,} splats" in text and "2 objects" in text
+    assert float(text.split("PSNR ")[1].split(" dB")[0]) >= 45
+    doc = {
+        "objects": [
+            {"source": str(guitar)},
+            {"source": str(biker), "translation": [1.5, 0, 0], "rotation_deg": [0, 30, 0]},
+        ]
+    }
+    scene = tmp_path / "scene.json"
+    scene.write_text(json.dumps(doc))
+    out2 = tmp_path / "placed.png"
+    assert main(["render", str(scene), "-o", str(out2), "--size", "80x60", "--check"]) == 0
+    text = capsys.readouterr().out
+    assert float(text.split("PSNR ")[1].split(" dB")[0]) >= 45
+    assert np.abs(png(out2) - png(out)).max() > 0.2  # the biker moved
+    doc["objects"][1]["scale"] = 0
+    scene.write_text(json.dumps(doc))
+    assert main(["render", str(scene), "-o", str(out2)]) == 2
+    err = capsys.readouterr().err
+    assert "scene.json" in err and "object 1 (" in err and "scale must not be zero" in err

@@ -192,3 +192,35 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode):
     raw = run(device.read_buffer(fb.output_f32, 0, cam.width * cam.height * 16))
     img = np.frombuffer(raw, np.float32).reshape(cam.height, cam.width, 4)[..., :3]
     assert_blend_matches(img, proj, cam, bg, tile)
+
+
+def test_evaluation_counts_match_twin(device, run):
+    """The raster shader's counting pipeline: the evaluations each pixel made until it
+    stopped and its blends equal the float64 twin's on the GPU's projection (but for
+    blends at a cut), the image it draws is the frame's, and the cost figures are
+    ordered as they must be."""
+    from splatrender.reference.raster import evaluations
+
+    rng = fresh_rng(400)
+    s = random_splats(rng, 3000, 0, log_scale=(-4, -1.5))
+    s.opacities[:800] = 6.0  # opaque splats: pixels stop early
+    cam = orbit_cameras((0, 0, 0), 2.2, 4, 90, 67)[0]
+    r = Renderer(device, debug_f32=True)
+    r.set_scene(to_scene_data(s))
+    run(r.render(cam))
+    g = run(read_frame(r))
+    frame_img = run(r.read_rgba8())
+    enc = device.encoder()
+    r.rasterizer.encode_stats(enc, r.buffers)
+    device.submit(enc)
+    st = run(r.rasterizer.read_stats(r.buffers))
+    assert run(r.read_rgba8()) == frame_img
+    ref = evaluations(g.as_projected(len(s)), cam.width, cam.height, r.tile_size)
+    print(st, ref)
+    assert st.listed == g.pairs * r.tile_size**2
+    assert st.until_stop == pytest.approx(ref["until_stop"], rel=2e-3)
+    assert st.blended == pytest.approx(ref["blended"], rel=2e-3)
+    assert 0 < st.blended <= st.until_stop <= st.threads <= st.lockstep <= st.listed
+    assert st.until_stop < 0.9 * st.listed  # early stop did happen
+    per_px = st.per_pixel()
+    assert per_px["listed"] == pytest.approx(st.listed / (cam.width * cam.height))

@@ -91,8 +91,13 @@ def test_generated_layout_matches_python(device, run):
 
 
 def test_uniform_structs_pack_to_their_wgsl_size():
-    for block in (L.FRAME_UNIFORMS, L.PAGE_UNIFORMS, L.DECODE_COMMON):
+    for block in (L.FRAME_UNIFORMS, L.PAGE_UNIFORMS, L.EDIT_UNIFORMS, L.DECODE_COMMON):
         assert block.size % 16 == 0 and f"struct {block.name}" in block.wgsl()
     with pytest.raises(TypeError, match="missing"):
         L.PAGE_UNIFORMS.pack(base=1)
-    assert struct.unpack("<4I", L.PAGE_UNIFORMS.pack(count=3, base=7)) == (3, 7, 0, 0)
+    eye = [float(i % 5 == 0) for i in range(16)]
+    page = L.PAGE_UNIFORMS.pack(
+        count=3, base=7, opacity=0.5, model=eye, to_object=eye, params=(1, 2, 3, 4)
+    )
+    assert struct.unpack("<2If", page[:12]) == (3, 7, 0.5)
+    assert struct.unpack("<16f", page[16:80]) == tuple(eye) and len(page) == 160

@@ -246,6 +246,34 @@ def test_dropping_a_file_opens_it(app, run, scene_copy, tmp_path):
     run(go())
 
 
+def test_dropping_several_files_draws_them_together_and_an_animated_one_keeps_drawing(
+    app, run, scene_copy, scenes_dir
+):
+    from splatrender.scene.modifiers import Modifier
+    from splatrender.scene.objects import ObjectScene
+
+    guitar = str(scenes_dir / "guitar.compressed.ply")
+
+    async def go():
+        loads = app.loads
+        app._drop_callback(None, [str(scene_copy), guitar])
+        await until(lambda: app.loads > loads, "the two files")
+        assert isinstance(app.scene, ObjectScene) and len(app.scene.objects) == 2
+        assert app.info.total == 9080 + 90_854 and not app.info.error
+        assert lit(await fresh_frame(app)).mean() > 0.02
+        # A reveal (clock-driven) makes the idle window draw frame after frame.
+        app.scene.set_modifier(1, Modifier.builtin("reveal", (0.5, 0.2, 0.3, 0)))
+        app.canvas.request_draw()
+        n = app.draws
+        await until(lambda: app.draws >= n + 3, "animation frames")
+        app.scene.set_modifier(1, None)
+        loads = app.loads
+        app.open(str(scene_copy))
+        await until(lambda: app.loads > loads, "back to one file")
+
+    run(go())
+
+
 def test_url_downloads_with_progress(app, run, scene_copy):
     handler = functools.partial(
         http.server.SimpleHTTPRequestHandler, directory=str(scene_copy.parent)

@@ -19,6 +19,14 @@
 // API: load(url), setCamera({eye, target, up, fov}), getCamera(), resetCamera(), drawn(),
 // settled() (drawn, and a LOD set done streaming for this view), bench(frames),
 // ready (a promise of the booted element).
+// Objects (several scenes placed in one world, one depth sort): src may be a scene file
+// (JSON {"objects": [{"source", "translation", "rotation_deg", "scale", ...}]}, sources
+// relative to it); loadObjects([{src, ...placement}]), addObject(src, placement) -> name,
+// setObject(name | index, placement) (live), removeObject(name | index). Placement keys:
+// translation [x,y,z], rotation [w,x,y,z] or rotationDeg [x,y,z], scale (number or 3),
+// opacity, visible, name, up. Without src, <splat-object src translation rotation
+// rotation-deg scale opacity visible name up> children are the scene; changing their
+// placement attributes moves them live, adding or removing one adds or removes it.
 // Events: progress {stage, fraction}, load {count, ...}, error {message}, frame {ms}.
 
 const HERE = new URL(".", import.meta.url);
@@ -113,6 +121,39 @@ function sogFiles(meta) {
 function parseVec(text) {
   const v = String(text).split(/[\s,]+/).filter(Boolean).map(Number);
   return v.length === 3 && v.every(Number.isFinite) ? v : null;
+}
+
+/** A placement from the JS API ({translation, rotationDeg, ...}) as a scene file's keys. */
+function objectEntry(opts = {}) {
+  const out = {};
+  for (const [k, v] of Object.entries(opts)) {
+    if (v !== undefined) out[k === "rotationDeg" ? "rotation_deg" : k] = v;
+  }
+  return out;
+}
+
+const OBJECT_PLACEMENT = ["translation", "rotation", "rotation-deg", "scale", "opacity", "visible"];
+
+/** A <splat-object>'s placement attributes, complete (an absent one is its default). */
+function childPlacement(el) {
+  const nums = (name) => String(el.getAttribute(name)).split(/[\s,]+/).filter(Boolean).map(Number);
+  const out = { translation: el.hasAttribute("translation") ? nums("translation") : [0, 0, 0] };
+  if (el.hasAttribute("rotation-deg")) out.rotation_deg = nums("rotation-deg");
+  else out.rotation = el.hasAttribute("rotation") ? nums("rotation") : [1, 0, 0, 0];
+  const s = el.hasAttribute("scale") ? nums("scale") : [1];
+  out.scale = s.length === 1 ? s[0] : s;
+  out.opacity = el.hasAttribute("opacity") ? Number(el.getAttribute("opacity")) : 1;
+  const vis = (el.getAttribute("visible") ?? "true").trim().toLowerCase();
+  out.visible = !["false", "0", "no", "off"].includes(vis) && !el.hasAttribute("hidden");
+  return out;
+}
+
+/** A <splat-object>'s object entry: its placement, source, name and up. */
+function childEntry(el) {
+  const out = { source: el.getAttribute("src") || "", ...childPlacement(el) };
+  if (el.getAttribute("name")) out.name = el.getAttribute("name");
+  if (el.getAttribute("up")) out.up = el.getAttribute("up");
+  return out;
 }
 
 function parseColor(text) {
@@ -234,6 +275,8 @@ export class SplatViewer extends HTMLElement {
     this._loadSeq = 0;
     this._frameWaiters = [];
     this._home = null;
+    this._queue = Promise.resolve(); // object edits, one at a time
+    this._children = new Map(); // <splat-object> element -> its object's name
     this.ready = new Promise((res, rej) => {
       this._ready = res;
       this._readyFail = rej;
@@ -251,6 +294,8 @@ export class SplatViewer extends HTMLElement {
     this._bindInput();
     this._resizeObserver = new ResizeObserver(() => this._resize());
     this._resizeObserver.observe(this);
+    this._childObserver = new MutationObserver(() => this._syncChildren());
+    this._childObserver.observe(this, { childList: true });
     this._start();
   }
 
@@ -300,7 +345,9 @@ export class SplatViewer extends HTMLElement {
         }
         info = JSON.parse(await this.app.load_files(name, JSON.stringify(["meta.json", ...names]), arrays));
       } else {
-        info = JSON.parse(await this.app.load(name, bytes));
+        // A scene file fetches its objects relative to its own URL.
+        const onObjects = (f) => this._progress("objects", 0.92 + 0.07 * f);
+        info = JSON.parse(await this.app.load(name, bytes, u.href, onObjects));
       }
       return await this._loaded(info);
     } catch (e) {
@@ -309,21 +356,163 @@ export class SplatViewer extends HTMLElement {
     }
   }
 
-  /** Show a freshly loaded scene (info from Python) and fire load once it is drawn. */
-  async _loaded(info) {
+  /** Show a freshly loaded scene (info from Python) and fire load once it is drawn;
+   * `keepView`: the camera stays where it is (a rebuilt scene of the same objects). */
+  async _loaded(info, keepView = false) {
     if (info.error) throw new UserError(info.error);
+    const view = keepView && this.info ? this.getCamera() : null;
     this.info = info;
     this.orbit.setUp(info.up);
-    this.orbit.setEyeTarget(info.eye, info.target);
-    this._applyCameraAttr();
+    if (view) this.orbit.setEyeTarget(view.eye, view.target);
+    else {
+      this.orbit.setEyeTarget(info.eye, info.target);
+      this._applyCameraAttr();
+    }
     this._home = { eye: this.orbit.eye(), target: this.orbit.target.slice(), fov: this.orbit.fov };
     this._progress("ready", 1);
     this._showOverlay(null);
     this._redraw();
     this.streaming = Boolean(info.lod);
-    await this.drawn();
+    await this._frameDrawn();
     this.dispatchEvent(new CustomEvent("load", { detail: info }));
     return info;
+  }
+
+  // -- objects ------------------------------------------------------------------------
+  /** Run `op` after every object edit queued before it; its result (or failure). */
+  _serial(op) {
+    const run = this._queue.then(() => this.ready).then(op);
+    this._queue = run.catch(() => {});
+    return run;
+  }
+
+  /** Python's JSON answer of an object edit; a UserError (and an error event) if it failed. */
+  _objectResult(text) {
+    const r = JSON.parse(text);
+    if (r.error) {
+      const e = new UserError(r.error);
+      this._fail(e, Boolean(this.info));
+      throw e;
+    }
+    return r;
+  }
+
+  /**
+   * Open several objects as the scene (replacing the current one, which stays until
+   * they are ready): [{src, translation, rotation | rotationDeg, scale, opacity, visible,
+   * name, up}], sources relative to the page. Resolves to the scene info (info.objects).
+   */
+  loadObjects(objects) {
+    const entries = objects.map(({ src, ...o }) => ({ source: src, ...objectEntry(o) }));
+    return this._serial(() => this._loadObjects(entries));
+  }
+
+  /** Open scene-file object entries as the scene (inside a queued operation). */
+  async _loadObjects(entries, keepView = false) {
+    this._progress("objects", 0.6);
+    const onObjects = (f) => this._progress("objects", 0.6 + 0.39 * f);
+    const doc = JSON.stringify({ objects: entries });
+    try {
+      return await this._loaded(JSON.parse(await this.app.load_objects(doc, location.href, onObjects)), keepView);
+    } catch (e) {
+      this._fail(e, Boolean(this.info));
+      throw e;
+    }
+  }
+
+  /** Add an object to the scene (a single-file scene becomes its first object); resolves
+   * to its name (made unique: "x (2)"), the handle setObject and removeObject take. */
+  addObject(src, opts = {}) {
+    return this._serial(async () => {
+      const entry = { source: String(src), ...objectEntry(opts) };
+      const fresh = !this.info;
+      const was = this.info && this.info.format;
+      const r = this._objectResult(await this.app.add_object(JSON.stringify(entry), location.href));
+      if (fresh || was !== "objects") await this._loaded(r, !fresh);
+      else {
+        this.info = r;
+        this._redraw();
+        await this._frameDrawn();
+      }
+      return r.objects[r.objects.length - 1].name;
+    });
+  }
+
+  /** Change an object (by name or index) live: any placement key; the rest is kept.
+   * Returns the object's state ({name, translation, rotation, scale, opacity, ...}). */
+  setObject(key, opts = {}) {
+    const r = this._objectResult(this.app.set_object(key, JSON.stringify(objectEntry(opts))));
+    this.info = r;
+    this._redraw();
+    return r.objects.find((o, i) => o.name === key || i === key);
+  }
+
+  /** Remove an object (by name or index) and free its splats; not the last one. */
+  removeObject(key) {
+    return this._serial(async () => {
+      this.info = this._objectResult(await this.app.remove_object(key));
+      this._redraw();
+      await this._frameDrawn();
+    });
+  }
+
+  _objectChildren() {
+    return [...this.children].filter((el) => el.localName === "splat-object");
+  }
+
+  /** <splat-object> children (used without src): open them all at first, then add new
+   * ones and remove gone ones. */
+  _syncChildren() {
+    if (!this.app || this.hasAttribute("src")) return;
+    if (!this._objectChildren().length && !this._children.size) return;
+    this._serial(async () => {
+      const now = this._objectChildren();
+      if (!this._children.size) {
+        if (now.length) await this._openChildren(now, Boolean(this.info));
+        return;
+      }
+      for (const [el, name] of [...this._children]) {
+        if (now.includes(el)) continue;
+        this._children.delete(el);
+        if (this._children.size) await this._queued(() => this.app.remove_object(name));
+      }
+      for (const el of now.filter((x) => !this._children.has(x))) {
+        const r = await this._queued(() => this.app.add_object(JSON.stringify(childEntry(el)), location.href));
+        if (r) this._children.set(el, r.objects[r.objects.length - 1].name);
+      }
+    }).catch(() => {}); // reported through the error event
+  }
+
+  /** An object edit inside a queued operation: the new info, or null (error shown). */
+  async _queued(call) {
+    try {
+      this.info = this._objectResult(await call());
+      this._redraw();
+      return this.info;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /** A <splat-object> attribute changed: placement applies live; src, name or up
+   * reopens the children (the view is kept). */
+  _childChanged(el, attr) {
+    if (!this._children.has(el)) return;
+    if (OBJECT_PLACEMENT.includes(attr) || attr === "hidden") {
+      this._serial(async () => {
+        if (!this._children.has(el)) return;
+        this.setObject(this._children.get(el), childPlacement(el));
+      }).catch(() => {});
+      return;
+    }
+    this._serial(() => this._openChildren(this._objectChildren(), true)).catch(() => {});
+  }
+
+  /** Open `kids` (<splat-object> elements) as the whole scene, and remember their names. */
+  async _openChildren(kids, keepView) {
+    this._children.clear();
+    const info = await this._loadObjects(kids.map(childEntry), keepView);
+    this._children = new Map(kids.map((k, i) => [k, info.objects[i].name]));
   }
 
   /**
@@ -423,6 +612,7 @@ export class SplatViewer extends HTMLElement {
     }
     const src = this.getAttribute("src");
     if (src) this.load(src).catch(() => {});
+    else if (this._objectChildren().length) this._syncChildren();
     else this._showOverlay(null);
   }
 
@@ -495,8 +685,13 @@ export class SplatViewer extends HTMLElement {
     this._frameWaiters = keep;
   }
 
-  /** Resolves once the current view has been drawn. */
+  /** Resolves once the object edits asked for so far are done and the view is drawn. */
   drawn() {
+    return this._queue.then(() => this._frameDrawn());
+  }
+
+  /** Resolves once the current view has been drawn (not waiting for object edits). */
+  _frameDrawn() {
     if (!this.dirty && !this.busy) return Promise.resolve();
     return new Promise((res) => this._frameWaiters.push({ res, settled: false }));
   }
@@ -504,8 +699,10 @@ export class SplatViewer extends HTMLElement {
   /** Resolves once the current view has been drawn and a LOD set has streamed in all it
    * wants for it (nothing left in flight; immediate for plain scenes). */
   settled() {
-    if (!this.dirty && !this.busy && !this.streaming) return Promise.resolve();
-    return new Promise((res) => this._frameWaiters.push({ res, settled: true }));
+    return this._queue.then(() => {
+      if (!this.dirty && !this.busy && !this.streaming) return undefined;
+      return new Promise((res) => this._frameWaiters.push({ res, settled: true }));
+    });
   }
 
   _resize() {
@@ -541,7 +738,7 @@ export class SplatViewer extends HTMLElement {
   _stageText(stage) {
     return { config: "Starting…", python: "Loading the Python runtime…", wheel: "Installing splatrender…",
       modules: "Loading modules…", gpu: "Opening the GPU…", download: "Downloading the scene…",
-      decode: "Decoding the scene…" }[stage] || "Loading…";
+      decode: "Decoding the scene…", objects: "Loading the objects…" }[stage] || "Loading…";
   }
 
   _showOverlay(text, bar = false) {
@@ -663,4 +860,17 @@ export class SplatViewer extends HTMLElement {
   }
 }
 
+/** <splat-object>: one object of its parent <splat-viewer>'s scene (attributes only). */
+export class SplatObject extends HTMLElement {
+  static get observedAttributes() {
+    return ["src", "name", "up", "hidden", ...OBJECT_PLACEMENT];
+  }
+
+  attributeChangedCallback(name, old, value) {
+    const viewer = this.parentElement;
+    if (old !== value && viewer && viewer._childChanged) viewer._childChanged(this, name);
+  }
+}
+
 if (!customElements.get("splat-viewer")) customElements.define("splat-viewer", SplatViewer);
+if (!customElements.get("splat-object")) customElements.define("splat-object", SplatObject);
