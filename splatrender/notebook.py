@@ -120,7 +120,8 @@ class SceneView:
         src = html.escape(self.url, quote=True)
         return (
             f'<iframe src="{src}" width="{self.width}" height="{self.height}" '
-            'style="border:0" allow="fullscreen" title="splatrender"></iframe>'
+            'style="border:0" allow="fullscreen; xr-spatial-tracking" title="splatrender">'
+            "</iframe>"
             f'<div style="font-size:11px;opacity:.7">splatrender viewer at {src} '
             "(blank? the kernel is remote: use <code>show(scene, interactive=False)</code>)"
             "</div>"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import RenderError
+from .mat4 import cross, dot, unit
 
 Vec3 = tuple[float, float, float]
 
@@ -30,30 +31,15 @@ def default_back(axes: str, up: Sequence[float]) -> Vec3:
     """Unit direction from a scene's centre towards its default viewpoint: "behind" in
     the convention, made level with ``up`` (another axis when ``up`` is the forward one)."""
     for back in (_BACK.get(axes, _BACK["RDF"]), (0.0, -1.0, 0.0), (1.0, 0.0, 0.0)):
-        u = _norm(up)
-        level = _sub(back, tuple(_dot(back, u) * c for c in u))
-        if _dot(level, level) > 1e-6:
-            return _norm(level)
+        u = unit(up)
+        level = _sub(back, tuple(dot(back, u) * c for c in u))
+        if dot(level, level) > 1e-6:
+            return unit(level)
     raise RenderError(f"no level direction for up {tuple(up)}")
 
 
 def _sub(a: Sequence[float], b: Sequence[float]) -> Vec3:
     return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
-
-
-def _dot(a: Sequence[float], b: Sequence[float]) -> float:
-    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-
-
-def _cross(a: Sequence[float], b: Sequence[float]) -> Vec3:
-    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
-
-
-def _norm(a: Sequence[float]) -> Vec3:
-    n = math.sqrt(_dot(a, a))
-    if not n > 1e-30 or not math.isfinite(n):
-        raise RenderError(f"degenerate direction vector {tuple(a)}")
-    return (a[0] / n, a[1] / n, a[2] / n)
 
 
 @dataclass(frozen=True)
@@ -99,7 +85,7 @@ class Camera:
     ) -> Camera:
         """From a world-to-camera rotation (rows = camera axes in world) and a centre."""
         r = [list(map(float, row)) for row in rotation]
-        t = [-_dot(r[i], position) for i in range(3)]
+        t = [-dot(r[i], position) for i in range(3)]
         m = (*r[0], t[0], *r[1], t[1], *r[2], t[2], 0.0, 0.0, 0.0, 1.0)
         return cls(
             width,
@@ -128,12 +114,12 @@ class Camera:
     ) -> Camera:
         if not 0.1 <= fov_y_deg <= 179:
             raise RenderError(f"vertical field of view must be in [0.1, 179] degrees: {fov_y_deg}")
-        z = _norm(_sub(target, eye))
-        x = _cross(z, up)
-        if _dot(x, x) < 1e-20:
+        z = unit(_sub(target, eye))
+        x = cross(z, up)
+        if dot(x, x) < 1e-20:
             raise RenderError("camera up vector is parallel to the viewing direction")
-        x = _norm(x)
-        y = _cross(z, x)
+        x = unit(x)
+        y = cross(z, x)
         f = 0.5 * height / math.tan(math.radians(fov_y_deg) / 2)
         return cls.from_rotation(
             (x, y, z), eye, width=width, height=height, fx=f, fy=f, near=near, far=far
@@ -175,18 +161,18 @@ class Camera:
         """The nearest camera that sees the whole box, from behind-and-above in the
         scene's axes (looking at its centre); ``up`` defaults to the convention's."""
         centre = tuple((a + b) / 2 for a, b in zip(bounds_min, bounds_max, strict=True))
-        up = _norm(up) if up is not None else default_up(axes)
+        up = unit(up) if up is not None else default_up(axes)
         if direction is None:
             back = default_back(axes, up)
             e = math.radians(20)
             direction = tuple(
                 math.cos(e) * b + math.sin(e) * u for b, u in zip(back, up, strict=True)
             )
-        d = _norm(direction)
-        right = _norm(_cross(up, d)) if _dot(_cross(up, d), _cross(up, d)) > 1e-12 else None
+        d = unit(direction)
+        right = unit(cross(up, d)) if dot(cross(up, d), cross(up, d)) > 1e-12 else None
         if right is None:
             raise RenderError("framing direction is parallel to the up vector")
-        cam_up = _cross(d, right)
+        cam_up = cross(d, right)
         tan_y = math.tan(math.radians(fov_y_deg) / 2)
         tan_x = tan_y * width / height
         # Distance along d at which every corner is inside the frustum.
@@ -195,11 +181,11 @@ class Camera:
             for y in (bounds_min[1], bounds_max[1]):
                 for z in (bounds_min[2], bounds_max[2]):
                     p = _sub((x, y, z), centre)
-                    along = _dot(p, d)
+                    along = dot(p, d)
                     dist = max(
                         dist,
-                        along + abs(_dot(p, right)) / tan_x,
-                        along + abs(_dot(p, cam_up)) / tan_y,
+                        along + abs(dot(p, right)) / tan_x,
+                        along + abs(dot(p, cam_up)) / tan_y,
                     )
         dist *= 1.02
         eye = tuple(c + dist * k for c, k in zip(centre, d, strict=True))

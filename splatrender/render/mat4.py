@@ -1,4 +1,5 @@
-"""Row-major 4x4 affine matrices as flat tuples (pure Python: placements of objects)."""
+"""Row-major 4x4 affine matrices as flat tuples, and 3-vectors (pure Python: cameras,
+placements of objects, XR eyes)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ from ..errors import RenderError
 Vec3 = tuple[float, float, float]
 Mat4 = tuple[float, ...]
 IDENTITY: Mat4 = tuple(float(r == c) for r in range(4) for c in range(4))
+
+
+def dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def cross(a: Sequence[float], b: Sequence[float]) -> Vec3:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def unit(a: Sequence[float]) -> Vec3:
+    """``a`` normalised; a ``RenderError`` for a zero or non-finite vector."""
+    n = math.sqrt(dot(a, a))
+    if not n > 1e-30 or not math.isfinite(n):
+        raise RenderError(f"degenerate direction vector {tuple(a)}")
+    return (a[0] / n, a[1] / n, a[2] / n)
 
 
 def mat4_mul(a: Sequence[float], b: Sequence[float]) -> Mat4:

@@ -62,6 +62,12 @@ class SplatPool:
         return self.page_size * self.num_pages
 
     @property
+    def placed(self) -> bool:
+        """Whether the placement is other than the identity (the projection then
+        compiles in its matrix products)."""
+        return self.model != IDENTITY
+
+    @property
     def gpu_bytes(self) -> int:
         return sum(b.size for b in self._geometry) + sum(b.size for b in self._sh)
 

@@ -17,9 +17,12 @@ from .pool import PoolSet, SplatPool
 NO_EDITS = bytes(EDIT_UNIFORMS.size)  # a scene without edits: zero counts
 
 
-def project_source(tile_size: int, mode: str, sh_degree: int, modifier: str | None = None) -> str:
+def project_source(
+    tile_size: int, mode: str, sh_degree: int, modifier: str | None = None, placed: bool = True
+) -> str:
     """The WGSL of the projection pass for these settings."""
     consts = {
+        "PLACED": placed,
         "TILE_SIZE": tile_size,
         "SH_DEGREE": sh_degree,
         "SH_REST_FLOATS": max(1, sh_rest_floats(sh_degree)),
@@ -46,15 +49,15 @@ class Projection:
         self._write_edits(NO_EDITS)
         self._binds = BindCache(limit=4096)  # two groups per pool page, kept across frames
 
-    def pipeline(self, sh_degree: int, modifier: str | None = None):
+    def pipeline(self, sh_degree: int, modifier: str | None = None, placed: bool = False):
         """The projection of pages of ``sh_degree`` splats, with an object's modifier
-        (its WGSL, replacing ``shaders/modifier.wgsl``) compiled in."""
-        key = (sh_degree, modifier)
+        (its WGSL, replacing ``shaders/modifier.wgsl``) compiled in; ``placed``: with the
+        placement's matrix products (a pool at the identity skips them)."""
+        key = (sh_degree, modifier, placed)
         p = self._pipelines.get(key)
         if p is None:
-            p = self.device.compute_pipeline(
-                project_source(self.tile_size, self.mode, sh_degree, modifier), "main", "project"
-            )
+            src = project_source(self.tile_size, self.mode, sh_degree, modifier, placed)
+            p = self.device.compute_pipeline(src, "main", "project")
             self._pipelines[key] = p
         return p
 
@@ -78,7 +81,7 @@ class Projection:
             n = owner.counts[page]
             if n == 0:
                 continue
-            pipeline = self.pipeline(owner.sh_degree, owner.modifier)
+            pipeline = self.pipeline(owner.sh_degree, owner.modifier, owner.placed)
             g0 = self._group(pipeline, 0, outputs)
             geom, sh = owner.page_buffers(page)
             inputs = {"page": owner.page_uniform(page), "geometry": geom, "sh_rest": sh}

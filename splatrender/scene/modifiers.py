@@ -67,6 +67,14 @@ class Modifier:
             raise SplatError(f"{path}: cannot read the modifier: {e.strerror or e}") from None
         return cls(source, tuple(params), Path(path).name, animated)  # type: ignore[arg-type]
 
+    @classmethod
+    def from_dict(cls, d: object) -> Modifier:
+        """``{"builtin": "reveal" | "grade", "params": [4 numbers]}`` (a scene file's or
+        the page's; WGSL of one's own goes through ``Modifier(source)`` or ``from_file``)."""
+        if not isinstance(d, dict) or set(d) - {"builtin", "params"} or "builtin" not in d:
+            raise SplatError(f'a modifier is {{"builtin": name, "params": [a, b, c, d]}}: {d!r}')
+        return cls.builtin(str(d["builtin"]), d.get("params"))
+
     def with_params(self, params: Sequence[float]) -> Modifier:
         return Modifier(self.source, tuple(params), self.name, self.animated)  # type: ignore[arg-type]
 

@@ -132,11 +132,7 @@ async def open_objects(
                 source = await open_scene(
                     o.source, device, budget=max(1, share), device_class=device_class, **options
                 )
-            objects.append(
-                SceneObject(
-                    source, o.transform, o.visible, o.opacity, o.name, o.up, o.source, o.modifier
-                )
-            )
+            objects.append(o.placed(source))
             if isinstance(source, ObjectScene):
                 raise FormatError(o.source, "a scene file cannot hold another scene file")
         upright = None
@@ -173,13 +169,17 @@ async def open_scene(
         ``load_to_pool`` (``sh_degree``, ``opacity``, ``page_size``).
         Raises ``FormatError`` naming the source for anything it cannot open.
     """
+
+    def as_objects(spec: SceneSpec, label: str):
+        return open_objects(
+            spec, device, name=label, budget=budget, device_class=device_class,
+            fetcher=fetcher, codecs=codecs, progress=progress, lod_options=lod_options,
+            **decode_options,
+        )  # fmt: skip
+
     if isinstance(source, list | tuple):
         if len(source) != 1:
-            return await open_objects(
-                specs_of(source), device, name=name or scene_name(source), budget=budget,
-                device_class=device_class, fetcher=fetcher, codecs=codecs, progress=progress,
-                lod_options=lod_options, **decode_options,
-            )  # fmt: skip
+            return await as_objects(specs_of(source), name or scene_name(source))
         source = source[0]
     if isinstance(source, os.PathLike):
         source = os.fspath(source)
@@ -216,11 +216,7 @@ async def open_scene(
     else:
         label = name or "scene"
     if isinstance(source, bytes | bytearray | memoryview) and looks_like_scene_file(source):
-        return await open_objects(
-            parse_scene_file(source, location or label), device, name=label, budget=budget,
-            device_class=device_class, fetcher=fetcher, codecs=codecs, progress=progress,
-            lod_options=lod_options, **decode_options,
-        )  # fmt: skip
+        return await as_objects(parse_scene_file(source, location or label), label)
     from ..formats.runtime import load_to_pool
 
     try:

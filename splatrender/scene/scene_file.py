@@ -33,7 +33,8 @@ from ..errors import FormatError, SplatError
 from ..lod.locate import is_url
 from .edits import Edit, pack_edits
 from .modifiers import Modifier
-from .objects import check_opacity
+from .objects import SceneObject, check_opacity
+from .source import SceneSource
 from .transform import Transform
 from .upright import parse_up
 
@@ -55,6 +56,13 @@ class ObjectSpec:
     name: str = ""
     up: tuple[float, float, float] | None = None
     modifier: Modifier | None = None
+
+    def placed(self, source: SceneSource) -> SceneObject:
+        """The object, its ``source`` opened."""
+        return SceneObject(
+            source, self.transform, self.visible, self.opacity, self.name, self.up,
+            self.source, self.modifier,
+        )  # fmt: skip
 
 
 @dataclass
@@ -164,12 +172,8 @@ def _object(item: object, i: int, location: str) -> ObjectSpec:
 
 
 def _modifier(value: object, what: str) -> Modifier:
-    """``{"builtin": "reveal" | "grade", "params": [4 numbers]}`` (WGSL of one's own goes
-    through the Python API: ``Modifier.from_file``)."""
-    if not isinstance(value, dict) or set(value) - {"builtin", "params"} or "builtin" not in value:
-        raise SplatError(f'{what}: modifier must be {{"builtin": name, "params": [a, b, c, d]}}')
     try:
-        return Modifier.builtin(str(value["builtin"]), value.get("params"))
+        return Modifier.from_dict(value)
     except SplatError as e:
         raise SplatError(f"{what}: {e}") from None
 

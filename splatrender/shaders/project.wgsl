@@ -11,6 +11,7 @@ const SH_DEGREE: u32 = 3u;
 const SH_REST_FLOATS: u32 = 45u;
 const ANTIALIASED: bool = false;
 const HAS_MODIFIER: bool = false;  // the object has a modifier (shaders/modifier.wgsl)
+const PLACED: bool = false;  // the page's object has a placement other than the identity
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<atomic<u32>>;
@@ -72,6 +73,16 @@ fn sh_color(i: u32, g: u32, dir: vec3<f32>) -> vec3<f32> {
     return max(c + 0.5, vec3<f32>(0.0));
 }
 
+// SH are evaluated in the object's frame: the view direction mapped back by A^-1.
+fn view_dir(mean: vec3<f32>) -> vec3<f32> {
+    let d = mean - frame.campos.xyz;
+    if (PLACED) {
+        let to_object = mat3x3<f32>(page.to_object[0].xyz, page.to_object[1].xyz, page.to_object[2].xyz);
+        return normalize(to_object * d);
+    }
+    return normalize(d);
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn main(
     @builtin(workgroup_id) wid: vec3<u32>,
@@ -94,7 +105,10 @@ fn main(
         local = modify_position(stored, mi);
     }
     // The object's placement: world mean, and its linear part A applied to the covariance.
-    let mean = (page.model * vec4<f32>(local, 1.0)).xyz;
+    var mean = local;
+    if (PLACED) {
+        mean = (page.model * vec4<f32>(local, 1.0)).xyz;
+    }
     let pc = (frame.view * vec4<f32>(mean, 1.0)).xyz;
     if (!(pc.z >= frame.clip.x && pc.z <= frame.clip.y)) {
         return;
@@ -105,8 +119,10 @@ fn main(
     let rot = quat_to_mat(vec4<f32>(geometry[g + q], geometry[g + q + 1u], geometry[g + q + 2u], geometry[g + q + 3u]));
     let ls = GEOM_LOG_SCALE;
     let s = exp(vec3<f32>(geometry[g + ls], geometry[g + ls + 1u], geometry[g + ls + 2u]));
-    let a_obj = mat3x3<f32>(page.model[0].xyz, page.model[1].xyz, page.model[2].xyz);
-    let m = a_obj * mat3x3<f32>(rot[0] * s.x, rot[1] * s.y, rot[2] * s.z);
+    var m = mat3x3<f32>(rot[0] * s.x, rot[1] * s.y, rot[2] * s.z);
+    if (PLACED) {
+        m = mat3x3<f32>(page.model[0].xyz, page.model[1].xyz, page.model[2].xyz) * m;
+    }
     let w = mat3x3<f32>(frame.view[0].xyz, frame.view[1].xyz, frame.view[2].xyz);
     let cov_c = w * (m * transpose(m)) * transpose(w);
 
@@ -133,14 +149,11 @@ fn main(
     if (!(det > 0.0)) {
         return;
     }
-    // SH are evaluated in the object's frame: the view direction mapped back by A^-1.
-    let to_object = mat3x3<f32>(page.to_object[0].xyz, page.to_object[1].xyz, page.to_object[2].xyz);
-    let dir = normalize(to_object * (mean - frame.campos.xyz));
     var opacity = page.opacity / (1.0 + exp(-geometry[g + GEOM_OPACITY]));
     var color = vec3<f32>(0.0);
     if (HAS_MODIFIER) {
         // The modifier may change opacity, so its colour is needed before the culls.
-        let rgba = modify_color(vec4<f32>(sh_color(i, g, dir), opacity), mi);
+        let rgba = modify_color(vec4<f32>(sh_color(i, g, view_dir(mean)), opacity), mi);
         color = max(rgba.rgb, vec3<f32>(0.0));
         opacity = clamp(rgba.a, 0.0, 1.0);
     }
@@ -176,7 +189,7 @@ fn main(
     }
 
     if (!HAS_MODIFIER) {
-        color = sh_color(i, g, dir);
+        color = sh_color(i, g, view_dir(mean));
     }
     color = edited_color(color, weights);
 

@@ -8,7 +8,8 @@ JS owns the canvas, the input and the orbit state; it calls, through Pyodide's F
     info = json.loads(await app.open_lod(url, on_progress))  # a streamed LOD set
     info = json.loads(await app.load_objects(doc_json, base_url, on_progress))  # objects
     info = json.loads(await app.add_object(entry_json, base_url))  # one more object
-    info = json.loads(app.set_object(key, changes_json))  # move / hide / fade one
+    info = json.loads(app.set_object(key, changes_json))  # move / hide / fade / modify one
+    info = json.loads(await app.set_edits(edits_json))  # the scene's SDF edits
     info = json.loads(await app.remove_object(key))
     app.set_view(json)                                        # camera + background
     info = json.loads(app.set_up(flag))  # "+y".. / "x,y,z" / "auto" (attribute), "flip", "next"
@@ -53,6 +54,8 @@ from ..lod.locate import LOD_MANIFESTS, lod_manifest
 from ..render.camera import Camera
 from ..render.renderer import Renderer
 from ..scene import SceneSource, open_scene
+from ..scene.edits import Edit, pack_edits
+from ..scene.modifiers import Modifier
 from ..scene.objects import ObjectScene, SceneObject, check_opacity
 from ..scene.open import open_objects, referenced_files
 from ..scene.scene_file import (
@@ -115,7 +118,7 @@ def _entry_doc(entry_json: str) -> bytes:
     return json.dumps({"objects": [entry]}).encode()
 
 
-SETTABLE = {"visible", "opacity"} | PLACEMENT_KEYS
+SETTABLE = {"visible", "opacity", "modifier"} | PLACEMENT_KEYS
 
 
 class ViewerApp:
@@ -295,7 +298,7 @@ class ViewerApp:
                 objects, axes, upright = [], None, None
             budget = self.budget or LOD_BUDGET
             source = await self._fetch_object(o.source, budget)
-            obj = SceneObject(source, o.transform, o.visible, o.opacity, o.name, o.up, o.source)
+            obj = o.placed(source)
             try:
                 scene = ObjectScene(
                     [*objects, obj], axes=axes, name=old.name if old else obj.name, upright=upright
@@ -324,8 +327,9 @@ class ViewerApp:
 
     def set_object(self, key: Any, changes_json: str) -> str:
         """Change one object (by index or name): any of ``translation``, ``rotation``
-        (w,x,y,z) or ``rotation_deg`` (x,y,z), ``scale``, ``visible``, ``opacity``; what is
-        not given is kept. All or nothing; JSON info or error. The next frame shows it."""
+        (w,x,y,z) or ``rotation_deg`` (x,y,z), ``scale``, ``visible``, ``opacity``,
+        ``modifier`` (``{"builtin", "params"}`` or null); what is not given is kept. All or
+        nothing; JSON info or error. The next frame shows it."""
         try:
             scene = self._objects()
             obj = scene.object(_key(key))
@@ -350,15 +354,37 @@ class ViewerApp:
             if not isinstance(visible, bool):
                 raise SplatError(f"{obj.name}: visible must be true or false")
             opacity = check_opacity(changes.get("opacity", obj.opacity), obj.name)
+            i = scene.objects.index(obj)
+            if "modifier" in changes:  # compiled first: a WGSL error changes nothing
+                m = changes["modifier"]
+                scene.set_modifier(i, None if m is None else Modifier.from_dict(m))
         except (SplatError, ValueError) as e:
             return _error(e)
-        i = scene.objects.index(obj)
         if transform is not obj.transform:
             scene.set_transform(i, transform)
         if opacity != obj.opacity:
             scene.set_opacity(i, opacity)
         if visible != obj.visible:
             scene.set_visible(i, visible)
+        return json.dumps(self.info())
+
+    async def set_edits(self, edits_json: str) -> str:
+        """The scene's edits (a JSON list of ``Edit.from_dict`` entries; ``[]`` clears
+        them); a single-file scene becomes a scene of one object. JSON info or error."""
+        try:
+            items = json.loads(edits_json)
+            if not isinstance(items, list):
+                raise SplatError(f"edits are a JSON list, got {items!r}")
+            edits = [Edit.from_dict(e) for e in items]
+            pack_edits(edits)  # refuse too many before anything changes
+        except (SplatError, ValueError) as e:
+            return _error(e)
+        if self.scene is None:
+            return _error(SplatError("no scene to edit"))
+        if not isinstance(self.scene, ObjectScene):
+            old = self.scene
+            await self._show(ObjectScene([SceneObject(old)], name=old.name), close_old=False)
+        self._objects().set_edits(edits)
         return json.dumps(self.info())
 
     async def _close(self) -> None:
@@ -488,7 +514,8 @@ class ViewerApp:
             return _error(e)
         self.last_frame_ms = (time.perf_counter() - t0) * 1000
         stats = self.renderer.stats
-        result = {"ms": self.last_frame_ms, "visible": stats.visible, "redraw": grew, **extra}
+        redraw = grew or self.scene.animated  # a modifier on the clock: the next frame too
+        result = {"ms": self.last_frame_ms, "visible": stats.visible, "redraw": redraw, **extra}
         return json.dumps(result)
 
     async def poll(self) -> str:
@@ -512,3 +539,80 @@ class ViewerApp:
         self.device.begin_timing()
         await self.frame()
         return json.dumps(await self.device.end_timing())
+
+    # -- WebXR (static/xr.js drives it; geometry in web/xr.py) -------------------------
+    # Per XR frame: ``xr_view`` chooses the LOD cut once for the centre of the eyes, then
+    # ``render_eye`` draws each eye with that cut onto the XR canvas (a WebGPU canvas of
+    # the eye's size, which xr.js uploads into a WebGL texture of the XR layer).
+    def xr_start(self, canvas: Any, options_json: str = "{}") -> str:
+        """Begin an XR session drawing onto ``canvas`` (its own WebGPU canvas):
+        ``{"scale": metres per scene unit or 0 (the scene about 1.5 m), "floor": the
+        space is local-floor}``. JSON placement (``matrix``: scene -> XR space, row-major;
+        ``scale``, ``centre``, ``offset``) and ``background``, or error."""
+        from ..gpu.browser_present import CanvasPresenter
+        from .xr import Placement
+
+        try:
+            if self.scene is None:
+                raise SplatError("enter XR after a scene has loaded")
+            opts = json.loads(options_json or "{}")
+            self._xr_placement = Placement.for_scene(
+                self.scene.bounds,
+                self.scene.axes,
+                self.upright().up,
+                scale=float(opts.get("scale") or 0),
+                floor=bool(opts.get("floor", True)),
+            )
+            self._xr_presenter = CanvasPresenter(self.device, canvas)
+            self._xr_canvas = canvas
+        except (SplatError, GPUError, ValueError, RuntimeError) as e:
+            return _error(e)
+        self._xr_eyes: list[Any] = []
+        return json.dumps({**self._xr_placement.to_dict(), "background": list(self.background)})
+
+    async def xr_view(self, frame_json: str) -> str:
+        """One XR frame's views ``{"views": [{"view": ref->eye, "projection": [16]
+        (column-major, as XR gives them), "width", "height"}]}``: choose the LOD cut for
+        the centre of the eyes (every eye draws it). JSON {streaming, drawn} or error."""
+        from .xr import centre_camera, eye
+
+        try:
+            views = json.loads(frame_json)["views"]
+            eyes = [eye(v["view"], v["projection"], self._xr_placement) for v in views]
+            if not eyes or self.scene is None:
+                raise SplatError("an XR frame needs a scene and at least one view")
+            w, h = int(views[0]["width"]), int(views[0]["height"])
+            info = await self.scene.update(centre_camera(eyes, w, h))
+        except (SplatError, GPUError, ValueError, KeyError, TypeError, AttributeError) as e:
+            return _error(e)
+        self._xr_eyes = eyes
+        self._drawn = None  # the page's own view draws again after the session
+        return json.dumps({"streaming": info.streaming, "drawn": info.drawn_splats})
+
+    async def render_eye(self, index: int, width: int, height: int) -> str:
+        """Draw eye ``index`` of the last ``xr_view`` (its cut, no new selection) at
+        ``width`` x ``height`` onto the XR canvas. JSON {ms, visible} or error."""
+        t0 = time.perf_counter()
+        try:
+            cam = self._xr_eyes[int(index)].camera(int(width), int(height))
+            canvas = self._xr_canvas
+            if (int(canvas.width), int(canvas.height)) != (cam.width, cam.height):
+                canvas.width, canvas.height = cam.width, cam.height
+            if not self.renderer.sized:
+                await self.renderer.prepare(cam, self.background)
+            for _ in range(3):  # a frame whose buffers had to grow is drawn again
+                enc = self.device.encoder("xr-eye")
+                self.renderer.encode(enc, cam, self.background)
+                self._xr_presenter.encode(enc, self.renderer.output, cam.width, cam.height)
+                self.device.submit(enc)
+                if not await self.renderer.grow_if_needed():
+                    break
+        except (SplatError, GPUError, ValueError, IndexError, AttributeError) as e:
+            return _error(e)
+        ms = (time.perf_counter() - t0) * 1000
+        return json.dumps({"ms": ms, "visible": self.renderer.stats.visible})
+
+    def xr_end(self) -> None:
+        """The session ended: the page's own canvas draws the next frame."""
+        self._xr_eyes = []
+        self._drawn = None

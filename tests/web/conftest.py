@@ -79,3 +79,15 @@ def desktop(browser, server):
 
 
 VIEWPORT = {"width": 160, "height": 120}
+
+
+@pytest.fixture(autouse=True)
+def _no_lingering_toast(request):
+    """An error toast stays 8 s: take it off after each test on the shared page, so the
+    next test's screenshots see only the scene."""
+    yield
+    if "desktop" in request.fixturenames:
+        page, _ = request.getfixturevalue("desktop")
+        page.evaluate(
+            "() => document.getElementById('viewer')?.shadowRoot?.querySelector('.toast')?.remove()"
+        )

@@ -34,11 +34,13 @@ def two_objects(prefix: str) -> list[dict]:
     ]
 
 
-def native_objects(scenes_dir, entries: list[dict], cam: dict, size, changes=(), budget=None):
+def native_objects(
+    scenes_dir, entries: list[dict], cam: dict, size, changes=(), budget=None, setup=None
+):
     """The native render (wgpu-py, the same GPU decoders) of an ``ObjectScene`` opened
     from ``entries`` (sources relative to ``scenes_dir``), after ``changes``: (key,
-    {translation/rotation_deg/scale/visible}) applied as the page applies them; returns
-    the RGB image and the splats drawn."""
+    {translation/rotation_deg/scale/visible}) applied as the page applies them, and
+    ``setup(scene)``; returns the RGB image and the splats drawn."""
     from splatrender.gpu import request_device
     from splatrender.render.camera import Camera
     from splatrender.render.renderer import Renderer
@@ -68,6 +70,8 @@ def native_objects(scenes_dir, entries: list[dict], cam: dict, size, changes=(),
                     scene.set_transform(key, Transform.from_dict({**base, **place}))
                 if "visible" in c:
                     scene.set_visible(key, c["visible"])
+            if setup is not None:
+                setup(scene)
             camera = Camera.look_at(
                 cam["eye"], cam["target"], cam["up"], width=width, height=height,
                 fov_y_deg=cam["fov"],
@@ -85,7 +89,7 @@ def native_objects(scenes_dir, entries: list[dict], cam: dict, size, changes=(),
 
 
 def compare(
-    page, scenes_dir, entries, what: str, changes=(), budget=None, both_lit=True
+    page, scenes_dir, entries, what: str, changes=(), budget=None, both_lit=True, setup=None
 ) -> np.ndarray:
     """Screenshot the viewer, assert it matches the native render (and, with a LOD set,
     that the last frame drew the native cut); returns the shot."""
@@ -101,7 +105,7 @@ def compare(
     )
     shot = screenshot_rgb(page)
     h, w = shot.shape[:2]
-    native, drawn = native_objects(scenes_dir, entries, cam, (w, h), changes, budget)
+    native, drawn = native_objects(scenes_dir, entries, cam, (w, h), changes, budget, setup)
     lit = native.max(axis=2) > 25
     if both_lit:  # an object in each half of the picture
         assert lit[:, : w // 2].mean() > 0.02 and lit[:, w // 2 :].mean() > 0.02, what
@@ -178,6 +182,55 @@ def test_js_api_places_edits_adds_and_removes(desktop, scenes_dir):
     page.evaluate("async (n) => { await viewer.removeObject(n); await viewer.drawn(); }", name)
     back = screenshot_rgb(page)
     assert psnr(added, back) < 40 and psnr(back, moved) >= 50
+    assert not log.errors(), log.errors()
+
+
+EDIT = {"shapes": [{"kind": "sphere", "size": 0.5, "translation": [-0.9, -1.5, 0]}],
+        "mode": "set_rgb", "color": [1, 0, 0, 1], "softness": 0.05}  # fmt: skip
+GREY = {"builtin": "grade", "params": [0, 1, 1, 0]}
+
+
+def test_edits_and_modifiers_from_the_page(desktop, scenes_dir):
+    from splatrender.scene.edits import Edit
+    from splatrender.scene.modifiers import Modifier
+
+    page, log = desktop
+    objs = [{"src": o.pop("source"), **o} for o in two_objects("/scenes/shared/")]
+    page.evaluate("async (objs) => { await viewer.loadObjects(objs); }", objs)
+    plain = screenshot_rgb(page)
+    page.evaluate(
+        """async ([edit, grey]) => {
+            await viewer.setEdits([edit]);
+            viewer.setObject('biker', {modifier: grey});
+            await viewer.drawn();
+        }""",
+        [EDIT, GREY],
+    )
+
+    def setup(scene):
+        scene.set_edits([Edit.from_dict(EDIT)])
+        scene.set_modifier("biker", Modifier.from_dict(GREY))
+
+    edited = compare(page, scenes_dir, two_objects(""), "edit + grade", setup=setup)
+    assert psnr(plain, edited) < 35, "the edit and the grade changed nothing"
+    # A reveal runs on the clock: the idle page keeps drawing frames.
+    frames = page.evaluate(
+        """async () => {
+            let n = 0;
+            const count = () => { n += 1; };
+            viewer.setObject('biker', {modifier: {builtin: 'reveal', params: [2, 0.2, 0.3, 0]}});
+            viewer.addEventListener('frame', count);
+            const t0 = performance.now();  // a still scene draws once; this one goes on
+            while (n < 4 && performance.now() - t0 < 30000) {
+                await new Promise((r) => setTimeout(r, 50));
+            }
+            viewer.removeEventListener('frame', count);
+            viewer.setObject('biker', {modifier: null});
+            await viewer.setEdits([]);
+            return n;
+        }"""
+    )
+    assert frames >= 4, frames
     assert not log.errors(), log.errors()
 
 
@@ -317,6 +370,8 @@ def test_bad_objects_are_errors_and_the_scene_stays(desktop, scene_root):
                 setNan: async () => viewer.setObject('biker', {translation: [0, NaN, 0]}),
                 setOpacity: async () => viewer.setObject('guitar', {opacity: 3}),
                 setMissing: async () => viewer.setObject('nobody', {scale: 2}),
+                noShape: () => viewer.setEdits([{shapes: []}]),
+                badModifier: async () => viewer.setObject('guitar', {modifier: {builtin: 'x'}}),
                 removeLast: async () => {
                     await viewer.removeObject('biker');
                     return viewer.removeObject('guitar');
@@ -339,6 +394,8 @@ def test_bad_objects_are_errors_and_the_scene_stays(desktop, scene_root):
     assert "translation must be 3" in out["setNan"], out
     assert "opacity must be a number in [0, 1]" in out["setOpacity"], out
     assert "no object named 'nobody'" in out["setMissing"], out
+    assert "at least one shape" in out["noShape"], out
+    assert "no built-in modifier 'x'" in out["badModifier"], out
     assert "needs at least one object" in out["removeLast"], out
     assert r["events"] == len(out) and out["removeLast"] in r["toast"]
     # The scene stayed: the guitar, unmoved, still drawn; a new view renders.

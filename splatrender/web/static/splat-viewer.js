@@ -24,10 +24,18 @@
 // relative to it); loadObjects([{src, ...placement}]), addObject(src, placement) -> name,
 // setObject(name | index, placement) (live), removeObject(name | index). Placement keys:
 // translation [x,y,z], rotation [w,x,y,z] or rotationDeg [x,y,z], scale (number or 3),
-// opacity, visible, name, up. Without src, <splat-object src translation rotation
+// opacity, visible, name, up, modifier ({builtin: "reveal" | "grade", params: [4]} or
+// null). setEdits([{shapes, mode, color, softness, invert}]): the scene's SDF edits.
+// Without src, <splat-object src translation rotation
 // rotation-deg scale opacity visible name up> children are the scene; changing their
 // placement attributes moves them live, adding or removing one adds or removes it.
 // Events: progress {stage, fraction}, load {count, ...}, error {message}, frame {ms}.
+// WebXR (xr.js; untested on headsets): enterXR(mode = "immersive-vr" | "immersive-ar"),
+// exitXR(), xrSupported() -> {vr, ar}; attributes xr ("auto" default, "vr", "ar", "none":
+// which Enter VR / Enter AR buttons show when supported), xr-scale (metres per scene unit;
+// default: the scene about 1.5 m); events xrstart {mode}, xrend, xrframe.
+
+import { XRController, xrSupported } from "./xr.js";
 
 const HERE = new URL(".", import.meta.url);
 const POLL_MS = 50; // LOD streaming: how often to look for arrived chunks between frames
@@ -250,7 +258,8 @@ canvas { display: block; width: 100%; height: 100%; touch-action: none; }
 
 export class SplatViewer extends HTMLElement {
   static get observedAttributes() {
-    return ["src", "camera", "fov", "background", "budget", "controls", "mode", "max-pixel-ratio", "up"];
+    return ["src", "camera", "fov", "background", "budget", "controls", "mode", "max-pixel-ratio", "up",
+      "xr", "xr-scale"];
   }
 
   constructor() {
@@ -282,6 +291,8 @@ export class SplatViewer extends HTMLElement {
       this._readyFail = rej;
     });
     this.ready.catch(() => {}); // reported through the error event
+    this._xr = new XRController(this); // WebXR: buttons, session, stereo frames (xr.js)
+    this._xr.mount(root);
   }
 
   connectedCallback() {
@@ -311,6 +322,7 @@ export class SplatViewer extends HTMLElement {
     else if (name === "budget") this.app.set_budget(Number(value) || 0);
     else if (name === "up") this._setUp(value || "auto");
     else if (name === "max-pixel-ratio") this._resize();
+    else if (name === "xr") this._xr.refreshButtons();
     this._redraw();
   }
 
@@ -374,6 +386,7 @@ export class SplatViewer extends HTMLElement {
     this._redraw();
     this.streaming = Boolean(info.lod);
     await this._frameDrawn();
+    this._xr.refreshButtons();
     this.dispatchEvent(new CustomEvent("load", { detail: info }));
     return info;
   }
@@ -445,6 +458,18 @@ export class SplatViewer extends HTMLElement {
     this.info = r;
     this._redraw();
     return r.objects.find((o, i) => o.name === key || i === key);
+  }
+
+  /** The scene's edits, replacing any: [{shapes: [{kind, size, translation, rotation |
+   * rotationDeg}], mode: "multiply" | "set_rgb" | "add_rgba", color: [r, g, b, a],
+   * softness, invert}] (docs/objects.md); [] clears them. Applied from the next frame. */
+  setEdits(edits = []) {
+    return this._serial(async () => {
+      const list = edits.map((e) => ({ ...e, shapes: (e.shapes || []).map(objectEntry) }));
+      this.info = this._objectResult(await this.app.set_edits(JSON.stringify(list)));
+      this._redraw();
+      await this._frameDrawn();
+    });
   }
 
   /** Remove an object (by name or index) and free its splats; not the last one. */
@@ -550,6 +575,30 @@ export class SplatViewer extends HTMLElement {
     if (this._home) this.setCamera(this._home);
   }
 
+  // -- WebXR (xr.js) ----------------------------------------------------------------
+  /** Which immersive modes the browser can start: {vr, ar}. */
+  xrSupported() {
+    return xrSupported();
+  }
+
+  /** Start an "immersive-vr" or "immersive-ar" session showing the scene; resolves to
+   * the XRSession (fires xrstart), rejects (and fires error) if it cannot start. */
+  async enterXR(mode = "immersive-vr") {
+    try {
+      const session = await this._xr.enter(mode);
+      this.dispatchEvent(new CustomEvent("xrstart", { detail: { mode } }));
+      return session;
+    } catch (e) {
+      this._fail(new UserError(e.message || String(e)), Boolean(this.info));
+      throw e;
+    }
+  }
+
+  /** End the XR session (xrend fires once it has; the canvas draws again). */
+  exitXR() {
+    return this._xr.exit();
+  }
+
   /**
    * Benchmark: orbit `frames` steps of `degrees` around the scene (the sort is redone
    * for every view), timing each from the camera move until the frame is drawn, then
@@ -631,7 +680,7 @@ export class SplatViewer extends HTMLElement {
   _loop() {
     const tick = (now) => {
       this._raf = requestAnimationFrame(tick);
-      if (this.busy || !this.info) return;
+      if (this.busy || !this.info || this._xr.active) return; // XR draws in its own loop
       if (this.dirty) this._renderFrame();
       else if (this.streaming && now - this._lastPoll >= POLL_MS) this._poll(now);
     };
