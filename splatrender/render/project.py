@@ -18,11 +18,17 @@ NO_EDITS = bytes(EDIT_UNIFORMS.size)  # a scene without edits: zero counts
 
 
 def project_source(
-    tile_size: int, mode: str, sh_degree: int, modifier: str | None = None, placed: bool = True
+    tile_size: int,
+    mode: str,
+    sh_degree: int,
+    modifier: str | None = None,
+    placed: bool = True,
+    edits: bool = True,
 ) -> str:
     """The WGSL of the projection pass for these settings."""
     consts = {
         "PLACED": placed,
+        "HAS_EDITS": edits,
         "TILE_SIZE": tile_size,
         "SH_DEGREE": sh_degree,
         "SH_REST_FLOATS": max(1, sh_rest_floats(sh_degree)),
@@ -49,14 +55,21 @@ class Projection:
         self._write_edits(NO_EDITS)
         self._binds = BindCache(limit=4096)  # two groups per pool page, kept across frames
 
-    def pipeline(self, sh_degree: int, modifier: str | None = None, placed: bool = False):
+    def pipeline(
+        self,
+        sh_degree: int,
+        modifier: str | None = None,
+        placed: bool = False,
+        edits: bool = False,
+    ):
         """The projection of pages of ``sh_degree`` splats, with an object's modifier
         (its WGSL, replacing ``shaders/modifier.wgsl``) compiled in; ``placed``: with the
-        placement's matrix products (a pool at the identity skips them)."""
-        key = (sh_degree, modifier, placed)
+        placement's matrix products, ``edits``: with the edits stage (without, a pool at
+        the identity in a scene without edits costs what it did before objects)."""
+        key = (sh_degree, modifier, placed, edits)
         p = self._pipelines.get(key)
         if p is None:
-            src = project_source(self.tile_size, self.mode, sh_degree, modifier, placed)
+            src = project_source(self.tile_size, self.mode, sh_degree, modifier, placed, edits)
             p = self.device.compute_pipeline(src, "main", "project")
             self._pipelines[key] = p
         return p
@@ -66,6 +79,7 @@ class Projection:
         then the clamped visible count and its dispatch args (``ARGS_VISIBLE``). All
         pages append to one visible list, so objects share one depth sort."""
         self._write_edits(pool.edits or NO_EDITS)
+        edited = pool.edits is not None
         outputs = {
             "edits": self.edits_uniform,
             "frame": fb.frame_uniform,
@@ -81,7 +95,7 @@ class Projection:
             n = owner.counts[page]
             if n == 0:
                 continue
-            pipeline = self.pipeline(owner.sh_degree, owner.modifier, owner.placed)
+            pipeline = self.pipeline(owner.sh_degree, owner.modifier, owner.placed, edited)
             g0 = self._group(pipeline, 0, outputs)
             geom, sh = owner.page_buffers(page)
             inputs = {"page": owner.page_uniform(page), "geometry": geom, "sh_rest": sh}

@@ -12,6 +12,7 @@ const SH_REST_FLOATS: u32 = 45u;
 const ANTIALIASED: bool = false;
 const HAS_MODIFIER: bool = false;  // the object has a modifier (shaders/modifier.wgsl)
 const PLACED: bool = false;  // the page's object has a placement other than the identity
+const HAS_EDITS: bool = false;  // the scene has edits (shaders/edits.wgsl)
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<atomic<u32>>;
@@ -96,12 +97,12 @@ fn main(
     let g = i * GEOM_FLOATS;
     let stored = vec3<f32>(geometry[g + GEOM_MEAN], geometry[g + GEOM_MEAN + 1u], geometry[g + GEOM_MEAN + 2u]);
     var mi: ModifierInput;
-    mi.index = i;
-    mi.time = frame.background.w;
-    mi.local = vec4<f32>(stored, 1.0);
-    mi.params = page.params;
     var local = stored;
     if (HAS_MODIFIER) {
+        mi.index = i;
+        mi.time = frame.background.w;
+        mi.local = vec4<f32>(stored, 1.0);
+        mi.params = page.params;
         local = modify_position(stored, mi);
     }
     // The object's placement: world mean, and its linear part A applied to the covariance.
@@ -158,10 +159,12 @@ fn main(
         opacity = clamp(rgba.a, 0.0, 1.0);
     }
     var weights: array<f32, MAX_EDITS>;
-    for (var e = 0u; e < edits.counts.x; e += 1u) {
-        weights[e] = edit_weight(e, mean);
+    if (HAS_EDITS) {
+        for (var e = 0u; e < edits.counts.x; e += 1u) {
+            weights[e] = edit_weight(e, mean);
+        }
+        opacity = edited_opacity(opacity, weights);
     }
-    opacity = edited_opacity(opacity, weights);
     if (ANTIALIASED) {
         opacity *= sqrt(max(det0 / det, 0.0));
     }
@@ -191,7 +194,9 @@ fn main(
     if (!HAS_MODIFIER) {
         color = sh_color(i, g, view_dir(mean));
     }
-    color = edited_color(color, weights);
+    if (HAS_EDITS) {
+        color = edited_color(color, weights);
+    }
 
     let idx = atomicAdd(&counters[COUNTER_VISIBLE], 1u);
     if (idx >= frame.caps.x) {
