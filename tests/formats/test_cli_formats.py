@@ -23,6 +23,28 @@ def test_info_text_and_json(scenes_dir, capsys):
     assert d["version"].startswith("2 (splat-transform")
 
 
+def test_info_of_a_scene_file_lists_its_objects(scenes_dir, tmp_path, capsys):
+    doc = {
+        "objects": [
+            {"source": str(scenes_dir / "biker.spz"), "translation": [1, 0, 0], "scale": 2,
+             "modifier": {"builtin": "grade", "params": [0.5, 1, 1, 0]}},
+            {"source": str(scenes_dir / "playbot"), "name": "robot", "visible": False},
+        ],
+        "edits": [{"shapes": [{"kind": "sphere"}]}],
+    }  # fmt: skip
+    scene = tmp_path / "scene.json"
+    scene.write_text(json.dumps(doc))
+    assert main(["info", str(scene)]) == 0
+    out = capsys.readouterr().out
+    assert "scene file: 2 objects, 1 edits" in out
+    assert "biker.spz" in out and "spz, 152,746 splats, up +y" in out and "modifier grade" in out
+    assert "robot" in out and "LOD set or URL" in out and "hidden" in out
+    assert main(["info", "--json", str(scene)]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["objects"][0]["scale"] == [2, 2, 2] and d["objects"][0]["info"]["count"] == 152_746
+    assert d["objects"][1]["info"] is None and d["edits"] == 1
+
+
 def test_info_bad_file_is_a_clean_error(tmp_path, capsys):
     p = tmp_path / "junk.ply"
     p.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 99\nend_header\n")
