@@ -24,6 +24,10 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def _vec(v) -> str:
+    return ", ".join(f"{x:.4g}" for x in v)
+
+
 def describe(path: str, opacity: str = "auto") -> dict:
     """The facts ``info`` prints, as a JSON-ready dict."""
     import warnings
@@ -110,7 +114,6 @@ def run(args: argparse.Namespace) -> int:
             return 0
         from splatrender.scene.open import scene_name
 
-        vec = lambda v: ",".join(f"{x:.4g}" for x in v)  # noqa: E731
         print(f"file       {scene['file']}")
         print(f"format     scene file: {len(scene['objects'])} objects, {scene['edits']} edits")
         for o in scene["objects"]:
@@ -118,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
             what = f"{i['format']}, {i['count']:,} splats, up {i['up']}" if i else "LOD set or URL"
             print(f"  {o['name'] or scene_name(o['source'])}: {o['source']} ({what})")
             print(
-                f"    translation {vec(o['translation'])}  rotation {vec(o['rotation'])}  "
-                f"scale {vec(o['scale'])}  opacity {o['opacity']:g}"
+                f"    translation ({_vec(o['translation'])})  rotation ({_vec(o['rotation'])})  "
+                f"scale ({_vec(o['scale'])})  opacity {o['opacity']:g}"
                 + ("" if o["visible"] else "  hidden")
                 + (f"  modifier {o['modifier']}" if o["modifier"] else "")
             )
@@ -128,7 +131,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, indent=2))
         return 0
-    fmt3 = lambda v: ", ".join(f"{x:.4g}" for x in v)  # noqa: E731
     print(f"file       {d['file']}")
     print(f"format     {d['format']} (version {d['version']}, {d['bytes']:,} bytes)")
     print(f"splats     {d['count']:,}")
@@ -136,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"axes       {d['axes']}")
     why = f": {d['up_why']}" if d["up_why"] else ""
     print(f"up         {d['up']} ({d['up_how']}{why})")
-    print(f"bounds     min ({fmt3(d['bounds']['min'])})  max ({fmt3(d['bounds']['max'])})")
+    print(f"bounds     min ({_vec(d['bounds']['min'])})  max ({_vec(d['bounds']['max'])})")
     print(f"quirks     {'none' if not d['quirks'] else ''}")
     for q in d["quirks"]:
         print(f"  - {q}")

@@ -97,6 +97,14 @@ class Transform:
             rot = quat_from_euler_deg(*finite_values("rotation_deg", d["rotation_deg"], 3))
         return cls(d.get("translation", (0.0, 0.0, 0.0)), rot, d.get("scale", 1.0))
 
+    def updated(self, changes: Mapping) -> Transform:
+        """This transform with the keys ``changes`` gives replaced (``from_dict``'s keys;
+        ``rotation_deg`` replaces the rotation)."""
+        d: dict = {"translation": self.translation, "scale": self.scale}
+        if "rotation_deg" not in changes:
+            d["rotation"] = self.rotation
+        return Transform.from_dict({**d, **changes})
+
     def matrix(self) -> Mat4:
         """Object-to-world, row-major 4x4."""
         r = quat_matrix(self.rotation)

@@ -64,7 +64,6 @@ from ..scene.scene_file import (
     looks_like_scene_file,
     parse_scene_file,
 )
-from ..scene.transform import Transform
 from ..scene.upright import Upright, resolve_up
 
 PAGE_SPLATS = 1 << 16  # pool page size in the browser: the splat budget's granularity
@@ -341,13 +340,9 @@ class ViewerApp:
                 raise SplatError(f"{obj.name}: unknown key(s) {extra}; known: {sorted(SETTABLE)}")
             transform = obj.transform
             if PLACEMENT_KEYS & set(changes):
-                t = transform
-                d: dict[str, Any] = {"translation": t.translation, "scale": t.scale}
-                if "rotation_deg" not in changes:
-                    d["rotation"] = t.rotation
-                d.update({k: v for k, v in changes.items() if k in PLACEMENT_KEYS})
                 try:
-                    transform = Transform.from_dict(d)
+                    place = {k: v for k, v in changes.items() if k in PLACEMENT_KEYS}
+                    transform = transform.updated(place)
                 except SplatError as e:
                     raise SplatError(f"{obj.name}: {e}") from None
             visible = changes.get("visible", obj.visible)

@@ -57,6 +57,12 @@ def test_transform_matrix_is_translate_rotate_scale():
     np.testing.assert_allclose(as_np(linear_inverse(t.matrix()))[:3, :3], np.linalg.inv(m[:3, :3]))
     assert Transform.from_dict({"rotation_deg": [30, -50, 110]}).rotation == pytest.approx(q)
     assert Transform(scale=2).scale == (2.0, 2.0, 2.0)
+    moved = t.updated({"translation": [0, 0, 1]})
+    assert moved.translation == (0.0, 0.0, 1.0) and moved.rotation == t.rotation
+    turned = t.updated({"rotation_deg": [0, 90, 0]})
+    assert turned.scale == t.scale and turned.rotation == pytest.approx(
+        quat_from_euler_deg(0, 90, 0)
+    )
 
 
 @pytest.mark.parametrize(

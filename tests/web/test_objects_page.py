@@ -47,7 +47,6 @@ def native_objects(
     from splatrender.scene import settle
     from splatrender.scene.open import open_objects
     from splatrender.scene.scene_file import parse_scene_file
-    from splatrender.scene.transform import Transform
 
     width, height = size
     doc = json.dumps({"objects": entries}).encode()
@@ -63,11 +62,7 @@ def native_objects(
                 o = scene.object(key)
                 place = {k: c[k] for k in ("translation", "rotation_deg", "scale") if k in c}
                 if place:
-                    t = o.transform
-                    base = {"translation": t.translation, "scale": t.scale}
-                    if "rotation_deg" not in place:
-                        base["rotation"] = t.rotation
-                    scene.set_transform(key, Transform.from_dict({**base, **place}))
+                    scene.set_transform(key, o.transform.updated(place))
                 if "visible" in c:
                     scene.set_visible(key, c["visible"])
             if setup is not None:

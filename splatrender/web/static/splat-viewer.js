@@ -399,6 +399,13 @@ export class SplatViewer extends HTMLElement {
     return run;
   }
 
+  /** Take the scene info of an object edit and wait for the frame that shows it. */
+  async _redrawn(info) {
+    this.info = info;
+    this._redraw();
+    await this._frameDrawn();
+  }
+
   /** Python's JSON answer of an object edit; a UserError (and an error event) if it failed. */
   _objectResult(text) {
     const r = JSON.parse(text);
@@ -443,9 +450,7 @@ export class SplatViewer extends HTMLElement {
       const r = this._objectResult(await this.app.add_object(JSON.stringify(entry), location.href));
       if (fresh || was !== "objects") await this._loaded(r, !fresh);
       else {
-        this.info = r;
-        this._redraw();
-        await this._frameDrawn();
+        await this._redrawn(r);
       }
       return r.objects[r.objects.length - 1].name;
     });
@@ -466,18 +471,14 @@ export class SplatViewer extends HTMLElement {
   setEdits(edits = []) {
     return this._serial(async () => {
       const list = edits.map((e) => ({ ...e, shapes: (e.shapes || []).map(objectEntry) }));
-      this.info = this._objectResult(await this.app.set_edits(JSON.stringify(list)));
-      this._redraw();
-      await this._frameDrawn();
+      await this._redrawn(this._objectResult(await this.app.set_edits(JSON.stringify(list))));
     });
   }
 
   /** Remove an object (by name or index) and free its splats; not the last one. */
   removeObject(key) {
     return this._serial(async () => {
-      this.info = this._objectResult(await this.app.remove_object(key));
-      this._redraw();
-      await this._frameDrawn();
+      await this._redrawn(this._objectResult(await this.app.remove_object(key)));
     });
   }
 
