@@ -3,6 +3,13 @@
 The renderer writes packed rgba8 pixels into a storage buffer; ``shaders/blit.wgsl``
 draws them onto the canvas's current texture with one fullscreen triangle, recorded
 into the same command encoder as the frame (one submit per frame).
+
+On a CPU adapter (SwiftShader, Chrome's WebGPU without a GPU) that fullscreen draw is a
+fragment shader run per canvas pixel, about 30 ms a frame at 1280x720; there the canvas
+is configured ``rgba8unorm`` (the buffer's byte order) and, when the frame fills the
+canvas and its rows are 256-byte aligned (width a multiple of 64), the frame is copied
+onto the canvas texture instead (``copyBufferToTexture``: a memcpy). GPUs keep the
+preferred canvas format and the draw.
 """
 
 from __future__ import annotations
@@ -27,9 +34,16 @@ class CanvasPresenter:
         self.context = canvas.getContext("webgpu")
         if self.context is None:
             raise RuntimeError("the canvas has no 'webgpu' context")
-        self.format = js.navigator.gpu.getPreferredCanvasFormat()
+        # CPU adapters: a copy where it can replace the draw (see the module docstring)
+        self.copy_ok = device.info.is_software
+        usage = int(js.GPUTextureUsage.RENDER_ATTACHMENT)
+        if self.copy_ok:
+            self.format = "rgba8unorm"
+            usage |= int(js.GPUTextureUsage.COPY_DST)
+        else:
+            self.format = js.navigator.gpu.getPreferredCanvasFormat()
         self.context.configure(
-            js_obj({"device": dev, "format": self.format, "alphaMode": "opaque"})
+            js_obj({"device": dev, "format": self.format, "usage": usage, "alphaMode": "opaque"})
         )
         module = dev.createShaderModule(js_obj({"code": load_shader("blit"), "label": "blit"}))
         self.pipeline = dev.createRenderPipeline(
@@ -57,6 +71,13 @@ class CanvasPresenter:
         """Record the blit of ``pixels`` (``width`` x ``height``) onto the canvas."""
         dev = self.device.handle
         dst = (int(self.canvas.width), int(self.canvas.height))
+        if self.copy_ok and (width, height) == dst and (4 * width) % 256 == 0:
+            encoder.handle.copyBufferToTexture(
+                js_obj({"buffer": pixels.handle, "bytesPerRow": 4 * width, "rowsPerImage": height}),
+                js_obj({"texture": self.context.getCurrentTexture()}),
+                js_obj([width, height, 1]),
+            )
+            return
         sizes = (width, height, *dst)
         if sizes != self._last:
             self.device.write_buffer(

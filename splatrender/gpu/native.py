@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +34,13 @@ _USAGE = {
 }
 # Optional features we ask for when the adapter offers them.
 _WANTED_FEATURES = ("timestamp-query", "shader-f16", "subgroup")
+# WGSL that Tint requires and this naga rejects ("enable-extension not yet supported") or
+# warns about (unknown diagnostic rule): naga takes subgroup builtins without them.
+_NAGA_UNSUPPORTED = re.compile(
+    r"^[ \t]*(?:enable[ \t]+subgroups[ \t]*;"
+    r"|diagnostic\(\s*off\s*,\s*subgroup_uniformity\s*\)\s*;)",
+    re.M,
+)
 _MAX_TIMED_PASSES = 256
 _PORTABLE_CAPS = {
     "max-storage-buffers-per-shader-stage": 8,
@@ -199,7 +207,8 @@ class NativeDevice(Device):
         if key in self._pipelines:
             return self._pipelines[key]
         try:
-            module = self.handle.create_shader_module(code=source, label=label)
+            code = _NAGA_UNSUPPORTED.sub("", source)
+            module = self.handle.create_shader_module(code=code, label=label)
             h = self.handle.create_compute_pipeline(
                 label=label, layout="auto", compute={"module": module, "entry_point": entry}
             )
@@ -211,7 +220,7 @@ class NativeDevice(Device):
 
     def validate_shader(self, source, label=""):
         try:
-            self.handle.create_shader_module(code=source, label=label)
+            self.handle.create_shader_module(code=_NAGA_UNSUPPORTED.sub("", source), label=label)
         except Exception as e:
             raise GPUError(f"shader {label!r} rejected: {e}") from e
 

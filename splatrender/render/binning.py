@@ -43,6 +43,7 @@ class Binning:
             label,
             serial_keys=t.sort_serial_keys,
             scan_serial_block=t.scan_serial_block,
+            subgroup_keys=t.sort_subgroup_keys,
         )
 
     def _fit(self, fb: FrameBuffers) -> None:

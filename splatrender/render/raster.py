@@ -72,7 +72,9 @@ class Rasterizer:
         }
         self.tile_size = tile
         self.threads = tile * tile // rows
-        self.pipeline = device.compute_pipeline(load_shader("raster", consts), "main", "raster")
+        self.direct = tuning.raster_direct  # CPU adapters: no workgroup memory, no barrier
+        entry = "main_direct" if self.direct else "main"
+        self.pipeline = device.compute_pipeline(load_shader("raster", consts), entry, "raster")
         self._stats_pipeline = None
         self._binds = BindCache()
         self._no_stats = device.create_buffer(4 * STATS_WORDS, [STORAGE], "raster-no-stats")
@@ -102,8 +104,9 @@ class Rasterizer:
             "projected": fb.projected,
             "out_rgba8": fb.output,
             "out_f32": fb.output_f32,
-            "stats": out,
         }
+        if stats or not self.direct:  # main_direct has no stats binding
+            bindings["stats"] = out
         label = "raster-stats" if stats else "raster"
         group = self._binds.group(self.device, pipeline, 0, bindings, label)
         with encoder.compute_pass(label) as cp:

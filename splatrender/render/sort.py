@@ -5,6 +5,11 @@ Reduce-then-scan per digit: block histograms -> ExclusiveScan of the digit-major
 waits (decoupled look-back / OneSweep hang on Apple, Mali and Adreno). The count lives
 on the GPU; every dispatch is indirect and split into 2D past the workgroup limit.
 Only ``ceil(key_bits / radix_bits)`` digit passes run.
+
+Three scatter kernels, one result: workgroup ranking (GPUs), one block per thread
+(``serial_keys``) and one block per subgroup with ballot ranking (``subgroup_keys``,
+radix_sort_subgroup.wgsl; only where the device has the ``subgroups`` feature, else the
+other settings apply).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from splatrender.gpu import (
     Device,
     Encoder,
 )
+from splatrender.gpu.base import SUBGROUPS
 
 from ..shaders import load_shader
 from .indirect import BINDING_ALIGN, BindCache, ParamCache, max_dim, word_window
@@ -35,6 +41,11 @@ RADIX_BITS = 8
 CHUNKS = 32  # chunks per block: WG * CHUNKS = 4096 keys per block
 META_GRID_OFFSET = 16  # byte offset of the indirect grid in the meta buffer
 META_TABLE_COUNT_OFFSET = 8  # byte offset of the table length (the scan's count)
+META_SCATTER_GRID_OFFSET = 32  # subgroup kernels: the scatter's own grid
+META_BYTES = 48
+# subgroup kernel: llvmpipe ends an invocation's loops after 65535 iterations in all, and
+# a subgroup walks up to 32 blocks (radix_sort_subgroup.wgsl, MAX_BLOCKS_PER_SUBGROUP)
+MAX_SUBGROUP_KEYS = 8192
 
 
 class RadixSort:
@@ -51,10 +62,14 @@ class RadixSort:
         workgroup: int = WG,
         serial_keys: int = 0,
         scan_serial_block: int = 0,
+        subgroup_keys: int = 0,
     ) -> None:
         """``serial_keys`` > 0: each thread sorts a block of that many keys in order
         (the ``*_serial`` kernels, for CPU adapters; see radix_sort.wgsl);
-        ``scan_serial_block`` likewise for the digit table's scan (scan.py)."""
+        ``scan_serial_block`` likewise for the digit table's scan (scan.py).
+        ``subgroup_keys`` > 0 and the device has subgroups: each subgroup ranks and
+        scatters a block of that many keys (radix_sort_subgroup.wgsl), whose histogram is
+        the serial one; without subgroups it is ignored."""
         if capacity < 0:
             raise ValueError(f"capacity must be >= 0, got {capacity}")
         if capacity > device.max_storage_elements(4):
@@ -78,8 +93,17 @@ class RadixSort:
         self.label = label
         self.radix_bits = radix_bits
         self.radix = 1 << radix_bits
-        self.serial = serial_keys > 0
-        self.block_keys = serial_keys if self.serial else workgroup * chunks
+        if serial_keys < 0 or not 0 <= subgroup_keys <= MAX_SUBGROUP_KEYS:
+            raise ValueError(
+                f"serial_keys must be >= 0 and subgroup_keys in 0..{MAX_SUBGROUP_KEYS}, "
+                f"got {serial_keys} and {subgroup_keys}"
+            )
+        self.subgroups = subgroup_keys > 0 and SUBGROUPS in device.features
+        self.serial = serial_keys > 0 or self.subgroups
+        if self.subgroups:
+            self.block_keys = subgroup_keys
+        else:
+            self.block_keys = serial_keys if self.serial else workgroup * chunks
         self.max_blocks = max(1, -(-capacity // self.block_keys))
         consts = {
             "WG": workgroup,
@@ -96,8 +120,18 @@ class RadixSort:
         self.pipes = {
             e: device.compute_pipeline(src, e + suffix if e != "setup" else e, f"{label}-{e}")
             for e in ("setup", "histogram", "scatter")
+            if not (self.subgroups and e != "histogram")
         }
-        self.meta = device.create_buffer(32, [STORAGE, INDIRECT], f"{label}-meta")
+        max_passes = -(-32 // radix_bits)
+        self.tickets = None
+        if self.subgroups:
+            sub = {k: consts[k] for k in ("WG", "RADIX_BITS", "RADIX", "BLOCK_KEYS", "MAX_DIM")}
+            src = load_shader("radix_sort_subgroup", {**sub, "MAX_PASSES": max_passes})
+            for e in ("setup", "scatter"):
+                self.pipes[e] = device.compute_pipeline(src, e, f"{label}-{e}-subgroup")
+            self.tickets = device.create_buffer(4 * max_passes, [STORAGE], f"{label}-tickets")
+        self._scatter_grid = META_SCATTER_GRID_OFFSET if self.subgroups else META_GRID_OFFSET
+        self.meta = device.create_buffer(META_BYTES, [STORAGE, INDIRECT], f"{label}-meta")
         table_len = self.radix * self.max_blocks
         self.table = device.create_buffer(4 * table_len, [STORAGE], f"{label}-table")
         self.scan = ExclusiveScan(
@@ -106,7 +140,6 @@ class RadixSort:
         size = 4 * max(1, capacity)
         self.keys_tmp = device.create_buffer(size, [STORAGE, COPY_SRC], f"{label}-keys-tmp")
         self.values_tmp = device.create_buffer(size, [STORAGE, COPY_SRC], f"{label}-values-tmp")
-        max_passes = -(-32 // radix_bits)
         self.pass_params = device.create_buffer(
             BINDING_ALIGN * max_passes, [UNIFORM, COPY_DST], f"{label}-shifts"
         )
@@ -153,7 +186,8 @@ class RadixSort:
             lambda: dev.bind_group(
                 p["setup"],
                 0,
-                {"count_src": win, "meta_out": self.meta, "setup_params": params},
+                {"count_src": win, "meta_out": self.meta, "setup_params": params}
+                | ({"tickets_out": self.tickets} if self.tickets else {}),
                 self.label,
             ),
         )
@@ -163,7 +197,7 @@ class RadixSort:
         for hist, scatter in groups[:passes]:
             cpass.dispatch_indirect(p["histogram"], [hist], self.meta, META_GRID_OFFSET)
             self.scan.encode_levels(cpass, self.table, None)
-            cpass.dispatch_indirect(p["scatter"], [scatter], self.meta, META_GRID_OFFSET)
+            cpass.dispatch_indirect(p["scatter"], [scatter], self.meta, self._scatter_grid)
         if passes % 2:
             return self.keys_tmp, self.values_tmp
         return keys, values
@@ -179,11 +213,9 @@ class RadixSort:
             hist = dev.bind_group(
                 p["histogram"], 0, {**common, "table_out": self.table}, self.label
             )
-            scatter = dev.bind_group(
-                p["scatter"],
-                0,
-                {**common, "table": self.table, "values_in": vi, "keys_out": ko, "values_out": vo},
-                self.label,
-            )
+            outs = {"table": self.table, "values_in": vi, "keys_out": ko, "values_out": vo}
+            if self.tickets:
+                outs["tickets"] = self.tickets
+            scatter = dev.bind_group(p["scatter"], 0, {**common, **outs}, self.label)
             out.append((hist, scatter))
         return out

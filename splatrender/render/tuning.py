@@ -31,6 +31,19 @@ class Tuning:
     139 / 36."""
     scan_serial_block: int
     """Items per thread of the serial scan kernels, 0 for the workgroup scan."""
+    sort_subgroup_keys: int = 0
+    """Keys per subgroup of the subgroup-ranking sort scatter (radix_sort_subgroup.wgsl),
+    0 for none; used only where the device has subgroups, else ``sort_serial_keys``
+    applies. Off by default: on both CPU adapters it loses to the serial kernel
+    (bench/results/sort.md; lavapipe 1.1-1.3x process CPU time at 1M 32-bit and 2.4M
+    14-bit keys, SwiftShader in Chrome about 2x). GPUs are untested (none lent)."""
+    raster_direct: bool = False
+    """Raster threads read their tile's splats straight from storage (``main_direct``:
+    no workgroup memory, no barrier) instead of sharing batches in workgroup memory.
+    Chrome's Tint zero-initialises workgroup memory with one more barrier per workgroup,
+    which made the page's raster pass 1.9x native's on SwiftShader. Measured side by
+    side (bench/web/page_vs_native.py, guitar 1280x720): page raster 345 -> 166 ms,
+    native SwiftShader 184 -> 165, lavapipe 115 -> 63; same image."""
 
     def __post_init__(self) -> None:
         if self.raster_rows not in (4, 8) or self.tile_size % self.raster_rows:
@@ -45,6 +58,10 @@ class Tuning:
 
 
 CPU_ADAPTER = Tuning(
-    tile_size=SOFTWARE_TILE_SIZE, raster_rows=8, sort_serial_keys=8192, scan_serial_block=256
+    tile_size=SOFTWARE_TILE_SIZE,
+    raster_rows=8,
+    sort_serial_keys=8192,
+    scan_serial_block=256,
+    raster_direct=True,
 )
 GPU = Tuning(tile_size=TILE_SIZE, raster_rows=4, sort_serial_keys=0, scan_serial_block=0)

@@ -226,3 +226,59 @@ fn main(
         }
     }
 }
+
+// CPU adapters: the same blend with no workgroup memory and no barrier. Each thread
+// reads its tile's splats straight from `projected` (on a CPU that is the same RAM,
+// and its caches serve the other threads) and stops when its own pixels have. A
+// shader without barriers runs each SIMD group straight through on SwiftShader, with no
+// coroutine switch per barrier; and where the WebGPU implementation zero-initialises
+// workgroup memory itself (Tint in Chrome: a loop and one more barrier per workgroup),
+// there is nothing to clear. Same splats, same order: the same image as `main`.
+@compute @workgroup_size(TILE_SIZE, THREADS_Y)
+fn main_direct(
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(local_invocation_id) lid3: vec3<u32>,
+) {
+    let width = frame.size.x;
+    let height = frame.size.y;
+    let tile = linear_group(wid, nwg);
+    if (tile >= frame.size.z * frame.size.w) {
+        return;
+    }
+    let px = (tile % frame.size.z) * TILE_SIZE + lid3.x;
+    let py0 = (tile / frame.size.z) * TILE_SIZE + lid3.y;
+    let range = vec2<u32>(ranges[2u * tile], ranges[2u * tile + 1u]);
+    let step = vec4<u32>(0u, 1u, 2u, 3u) * THREADS_Y;
+    let py_a = vec4<u32>(py0) + step;
+    let py_b = py_a + vec4<u32>(4u * THREADS_Y);
+    let fy_a = vec4<f32>(py_a) + 0.5;
+    let fy_b = vec4<f32>(py_b) + 0.5;
+    var a = start_rows(py_a, px < width, height);
+    var b = start_rows(py_b, px < width && GROUPS > 1u, height);
+    var live_rows = count(!a.done) + select(0u, count(!b.done), GROUPS > 1u);
+    let fx = f32(px) + 0.5;
+    for (var k = range.x; k < range.y; k++) {
+        if (live_rows == 0u) {
+            break;
+        }
+        let o = pair_vals[k] * PROJ_FLOATS;
+        let xy = o + PROJ_XY;
+        let c = o + PROJ_CONIC;
+        let cl = o + PROJ_COLOR;
+        let xyo = vec4<f32>(projected[xy], projected[xy + 1u], projected[o + PROJ_OPACITY], 0.0);
+        let cn = vec4<f32>(projected[c], projected[c + 1u], projected[c + 2u], 0.0);
+        let col = vec4<f32>(projected[cl], projected[cl + 1u], projected[cl + 2u], 0.0);
+        let dx = xyo.x - fx;
+        let hx = 0.5 * cn.x * dx * dx;
+        var s = blend(&a, xyo, cn, col, dx, hx, fy_a);
+        if (GROUPS > 1u) {
+            s += blend(&b, xyo, cn, col, dx, hx, fy_b);
+        }
+        live_rows -= s;
+    }
+    write_rows(a, px, py_a, width, height);
+    if (GROUPS > 1u) {
+        write_rows(b, px, py_b, width, height);
+    }
+}

@@ -13,6 +13,7 @@ and such pixels are at most 0.2% of the image (seen: 1 in 5000).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -144,10 +145,14 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     )
 
 
+@pytest.mark.parametrize("direct", [False, True], ids=["shared", "direct"])
 @pytest.mark.parametrize("mode", ["classic", "antialiased"])
-def test_rasterizer_alone_on_twin_inputs(device, run, mode):
+def test_rasterizer_alone_on_twin_inputs(device, run, mode, direct):
     """The raster pass run by itself: FrameBuffers filled with the float64 twin's
-    projection, tile ranges and depth-ordered pairs, no other GPU pass involved."""
+    projection, tile ranges and depth-ordered pairs, no other GPU pass involved. Both
+    kernels: batches shared in workgroup memory (``main``) and read by each thread
+    (``main_direct``, ``Tuning.raster_direct``)."""
+
     from splatrender.render.frame_buffers import FrameBuffers
     from splatrender.render.frame_uniforms import pack_frame
     from splatrender.render.raster import Rasterizer
@@ -158,7 +163,7 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode):
     s = random_splats(rng, 3000, 1, log_scale=(-4, -1.5))
     s.opacities[:500] = 6.0
     cam = orbit_cameras((0, 0, 0), 2.2, 4, 75, 58)[2]
-    tuning = Tuning.for_device(device)
+    tuning = dataclasses.replace(Tuning.for_device(device), raster_direct=direct)
     tile, bg = tuning.tile_size, (0.2, 0.3, 0.1)
     proj = project(sanitize(s)[0], cam, mode, tile)
     # The GPU reads float32 records: the reference blends the same rounded values.
