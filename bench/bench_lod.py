@@ -326,8 +326,9 @@ async def quality(device, srv, manifest, plain, args, cam_at, r=None) -> list[di
     if r is None:
         r = await Renderer.create(device)
     curve = []
+    opts = {} if args.pixel_error is None else {"pixel_error": args.pixel_error}
     for budget in args.psnr_budgets:
-        lod = await LodScene.open(srv.url + manifest, device, budget=budget)
+        lod = await LodScene.open(srv.url + manifest, device, budget=budget, **opts)
         r.set_pool(lod.pool)
         for s, full in zip(args.views, plain["full_images"], strict=True):
             cam = cam_at(s)
@@ -392,6 +393,24 @@ async def plain_refs(device, args, path) -> dict:
     }
 
 
+async def cached_refs(device, args, path) -> dict:
+    """``plain_refs``, its full-detail images kept in ``--refs`` (quality-only runs reuse them:
+    the same views, size and scene give the same images; delete the file after changing any)."""
+    import numpy as np
+
+    key = f"{args.size[0]}x{args.size[1]} views {args.views}"
+    if args.refs and args.quality_only and Path(args.refs).exists():
+        z = np.load(args.refs, allow_pickle=False)
+        info = json.loads(str(z["info"]))
+        if info.get("key") == key:
+            return {"full_images": list(z["images"]), "info": info}
+    plain = await plain_refs(device, args, path)
+    if args.refs:
+        info = {**plain["info"], "key": key}
+        np.savez(args.refs, images=np.stack(plain["full_images"]), info=json.dumps(info))
+    return plain
+
+
 async def main(args) -> dict:
     from splatrender.gpu import request_device
     from splatrender.lod.sog_source import parse_lod_meta
@@ -411,11 +430,12 @@ async def main(args) -> dict:
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "load_avg_start": os.getloadavg(),
     }
-    plain = await plain_refs(device, args, path)
+    plain = await cached_refs(device, args, path)
     res["plain"] = plain["info"]
     print("plain references done", file=sys.stderr)
-    res["sog"] = await bench_set(device, TAEBAK, "lod-meta.json", plain, args, path)
-    print("sog done", file=sys.stderr)
+    if not args.no_sog:
+        res["sog"] = await bench_set(device, TAEBAK, "lod-meta.json", plain, args, path)
+        print("sog done", file=sys.stderr)
     for folder in args.built:
         key = "built:" + Path(folder).name
         res[key] = await bench_set(device, Path(folder), "lod.json", plain, args, path)
@@ -439,6 +459,13 @@ def parse_args(argv=None):
         "--built", action="append", default=[], help="a folder made by `lod build` (repeatable)"
     )
     ap.add_argument("--quality-only", action="store_true", help="only the PSNR curve")
+    ap.add_argument(
+        "--pixel-error", type=float, default=None, help="selection threshold (px; quality)"
+    )
+    ap.add_argument("--no-sog", action="store_true", help="skip the Taebak SOG set itself")
+    ap.add_argument(
+        "--refs", default=None, help="cache of the full-detail images (.npz; quick quality runs)"
+    )
     ap.add_argument("-o", "--output", default=None, help="write the JSON here too")
     ns = ap.parse_args(argv)
     ns.size = tuple(int(v) for v in ns.size.split("x"))

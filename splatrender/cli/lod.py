@@ -12,7 +12,9 @@ def add_parser(subparsers) -> None:
         "build",
         help="build a LOD hierarchy (manifest + quantised chunks) from a scene",
         description=(
-            "Merge splats into a hierarchy (moment-matched parents), cut it into chunks "
+            "Merge splats into a hierarchy (each group of FANOUT chunks collapses into one "
+            "parent chunk, cheapest moment-matched pair merges first; a geometric error per "
+            "chunk for the viewer's screen-space error), cut it into chunks "
             "of at most 65,536 splats (16 B/splat + 1 B per SH coefficient) and write "
             "OUT/lod.json plus OUT/chunks.bin (one file read with HTTP Range) or one file "
             "per chunk. Memory-mapped passes: RAM stays bounded for any input size."
@@ -25,7 +27,19 @@ def add_parser(subparsers) -> None:
     )
     b.add_argument("-o", "--output", required=True, help="output folder")
     b.add_argument("--chunk", type=int, default=None, help="splats per chunk (default 32768)")
-    b.add_argument("--fanout", type=int, default=None, help="children per merged splat (4)")
+    b.add_argument(
+        "--fanout",
+        type=int,
+        default=None,
+        help="chunks per parent chunk: each level has 1/FANOUT of the splats below (2)",
+    )
+    b.add_argument(
+        "--render-mode",
+        choices=("classic", "antialiased"),
+        default="classic",
+        help="the mode the set is meant for: classic parents make up for its 0.3 px^2 "
+        "dilation of sub-pixel splats (default classic, the renderer's default)",
+    )
     b.add_argument("--split", action="store_true", help="one file per chunk, not a bundle")
     b.add_argument("--scratch", default=None, help="folder for temporary memmaps (default OUT)")
     b.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -41,6 +55,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.output,
         chunk=args.chunk or DEFAULT_CHUNK,
         fanout=args.fanout or DEFAULT_FANOUT,
+        render_mode=args.render_mode,
         split_files=args.split,
         scratch=args.scratch,
         progress=not args.quiet,

@@ -7,15 +7,24 @@ so RAM stays bounded whatever the input size):
 2. order: 63-bit Morton codes of the means, one argsort (the only O(N) arrays held
    in RAM: ~32 B per input splat, 0.4 GB for 13M splats).
 3. level 0 = the input in Morton order, gathered block by block into a memmap.
-4. level k+1 = each run of ``fanout`` consecutive level-k splats merged into one
-   (``merge.merge_groups``), until a level fits in one chunk (the root).
+4. level k+1: each group of ``fanout`` consecutive level-k chunks (a compact run of
+   the Morton order) collapses into one parent chunk of 1/fanout of their splats
+   (``merge.collapse``: the cheapest moment-matched pair merges first, repeatedly, so
+   faint, small and look-alike splats are absorbed and distinct ones survive as they
+   are), until a level fits in one chunk (the root). Each splat carries its inertia
+   (the light it carries x the squared distance it moved from full detail), each
+   chunk its geometric error: the RMS of that distance over its splats (world units;
+   selection turns it into pixels). For classic rendering (``render_mode``, the
+   default) merged splats also make up for the 0.3 px^2 dilation their sub-pixel
+   pieces get where selection swaps the chunk in.
 5. chunks: every level cut into runs of ``chunk`` splats. Because levels are
-   contiguous and chunk sizes equal, chunk c of level k has exactly the children
-   chunks c*fanout .. c*fanout+fanout-1 of level k-1: the chunk tree is implicit,
-   and the manifest writes it out explicitly for the runtime.
+   contiguous and every group but the last is full, chunk c of level k has exactly the
+   children chunks c*fanout .. c*fanout+fanout-1 of level k-1: the chunk tree is
+   implicit, and the manifest writes it out explicitly for the runtime.
 
-Peak RAM ~ 32 B x N + ~1.3 KB x block (degree 3): for 13M splats and the default
-block of 131,072 parents, about 0.6 GB (+ page cache, which the OS reclaims).
+Peak RAM ~ 32 B x N + ~1.3 KB x block (degree 3) + ~0.7 KB x chunk x fanout (a group
+being collapsed): for 13M splats and the defaults, under 1 GB (+ page cache, which
+the OS reclaims).
 """
 
 from __future__ import annotations
@@ -37,12 +46,14 @@ from ..errors import FormatError
 from ..formats.splats import Splats, sh_coeffs
 from .chunk import MAX_CHUNK, bytes_per_splat
 from .codec import encode_chunk
-from .manifest import FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME
-from .merge import merge_groups
+from .manifest import DISPLACEMENT_PIXEL_ERROR, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME
+from .merge import collapse, morton_codes
 
 COLUMNS = ("means", "scales", "quats", "opacities", "sh")
 DEFAULT_CHUNK = 32768
-DEFAULT_FANOUT = 4
+DEFAULT_FANOUT = 2
+RENDER_MODES = ("classic", "antialiased")
+CLASSIC_DILATION = 0.3  # px^2 classic rendering adds to every projected covariance
 DEFAULT_BLOCK = 131072  # parents merged per block (children = block * fanout)
 BUNDLE_NAME = "chunks.bin"
 
@@ -204,10 +215,14 @@ class Columns:
             c: np.memmap(folder / f"{name}.{c}", np.float32, "w+", shape=(max(n, 1), *shapes[c]))
             for c in COLUMNS
         }
+        # per splat: sum over the light it carries of w x (distance moved)^2 (0 at level 0)
+        self.inertia = np.memmap(folder / f"{name}.inertia", np.float64, "w+", shape=(max(n, 1),))
 
-    def write(self, a: int, cols: dict[str, np.ndarray]) -> None:
+    def write(self, a: int, cols: dict[str, np.ndarray], inertia: np.ndarray | None = None) -> None:
         for c in COLUMNS:
             self.arrays[c][a : a + len(cols[c])] = cols[c]
+        if inertia is not None:
+            self.inertia[a : a + len(inertia)] = inertia
 
     def read(self, a: int, b: int) -> dict[str, np.ndarray]:
         return {c: np.asarray(self.arrays[c][a:b]) for c in COLUMNS}
@@ -215,32 +230,7 @@ class Columns:
     def flush(self) -> None:
         for arr in self.arrays.values():
             arr.flush()
-
-
-# -- Morton order ------------------------------------------------------------------
-def _spread3(v: np.ndarray) -> np.ndarray:
-    """Interleave 21-bit integers with two zero bits between each bit."""
-    x = v.astype(np.uint64) & np.uint64(0x1FFFFF)
-    for shift, mask in (
-        (32, 0x1F00000000FFFF),
-        (16, 0x1F0000FF0000FF),
-        (8, 0x100F00F00F00F00F),
-        (4, 0x10C30C30C30C30C3),
-        (2, 0x1249249249249249),
-    ):
-        x = (x | (x << np.uint64(shift))) & np.uint64(mask)
-    return x
-
-
-def morton_codes(means: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    ext = np.maximum(hi - lo, 1e-30)
-    g = np.clip((means.astype(np.float64) - lo) / ext * (2**21 - 1), 0, 2**21 - 1)
-    g = g.astype(np.uint64)
-    return (
-        _spread3(g[:, 0])
-        | (_spread3(g[:, 1]) << np.uint64(1))
-        | (_spread3(g[:, 2]) << np.uint64(2))
-    )
+        self.inertia.flush()
 
 
 def _finite(cols: dict[str, np.ndarray]) -> np.ndarray:
@@ -272,6 +262,7 @@ def build(
     split_files: bool = False,
     scratch: str | os.PathLike | None = None,
     progress: bool = True,
+    render_mode: str = "classic",
 ) -> BuildStats:
     """Build a LOD set into ``out_dir`` (manifest ``lod.json`` + ``chunks.bin`` or chunk files)."""
     from tqdm import tqdm
@@ -280,6 +271,9 @@ def build(
         raise ValueError(f"chunk must be in 1..{MAX_CHUNK}")
     if fanout < 2:
         raise ValueError("fanout must be at least 2")
+    if render_mode not in RENDER_MODES:
+        raise ValueError(f"render_mode must be one of {RENDER_MODES}, got {render_mode!r}")
+    dilation = CLASSIC_DILATION if render_mode == "classic" else 0.0
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="lod-build-", dir=scratch or out))
@@ -343,19 +337,29 @@ def build(
         levels[0].flush()
         del valid
 
-        # 4. merged levels
+        # 4. merged levels: each group of `fanout` chunks collapses into one parent chunk
+        group = chunk * fanout
+        errors: dict[tuple[int, int], float] = {}  # (level, chunk) -> geometric error
         while levels[-1].n > chunk:
             child = levels[-1]
             n = -(-child.n // fanout)
             lvl = Columns(tmp, f"L{len(levels)}", n, src.sh_degree)
             bar.set_description(f"level {len(levels)}")
-            bar.reset(total=n)
-            for p in range(0, n, block):
-                q = min(p + block, n)
-                cols = child.read(p * fanout, min(q * fanout, child.n))
-                merged = merge_groups(*(cols[c] for c in COLUMNS), fanout)
-                lvl.write(p, dict(zip(COLUMNS, merged, strict=True)))
-                bar.update(q - p)
+            bar.reset(total=child.n)
+            for g, a in enumerate(range(0, child.n, group)):
+                b = min(a + group, child.n)
+                cols = child.read(a, b)
+                merged, iner, errors[len(levels), g] = collapse(
+                    *(cols[c] for c in COLUMNS),
+                    child.inertia[a:b],
+                    -(-(b - a) // fanout),
+                    lo,
+                    hi,
+                    dilation=dilation,
+                    pixel_error=DISPLACEMENT_PIXEL_ERROR,
+                )
+                lvl.write(g * chunk, dict(zip(COLUMNS, merged, strict=True)), iner)
+                bar.update(b - a)
             lvl.flush()
             levels.append(lvl)
 
@@ -381,7 +385,7 @@ def build(
                     cols = levels[k].read(a, b)
                     data = encode_chunk(*(cols[x] for x in COLUMNS))
                     cid = first_id[k] + c
-                    e = _chunk_entry(cid, k, cols)
+                    e = _chunk_entry(cid, k, cols, errors.get((k, c), 0.0))
                     if k > 0:
                         lo_c = c * fanout
                         hi_c = min(lo_c + fanout, nchunks[k - 1])
@@ -416,6 +420,7 @@ def build(
             "count": n0,
             "chunk_capacity": chunk,
             "fanout": fanout,
+            "render_mode": render_mode,
             "levels": counts,
             "bytes_per_splat": bytes_per_splat(src.sh_degree),
             "bounds": {"min": lo.tolist(), "max": hi.tolist()},
@@ -443,19 +448,22 @@ def _take_sorted(src: ColumnSource, idx: np.ndarray) -> dict[str, np.ndarray]:
     return {c: v[inv] for c, v in cols.items()}
 
 
-def _chunk_entry(cid: int, level: int, cols: dict[str, np.ndarray]) -> dict:
+def _chunk_entry(cid: int, level: int, cols: dict[str, np.ndarray], err: float) -> dict:
     m = cols["means"].astype(np.float64)
     sig = np.exp(cols["scales"].astype(np.float64).max(axis=1))
     ext = 3.0 * sig
     lo = (m - ext[:, None]).min(axis=0)
     hi = (m + ext[:, None]).max(axis=0)
-    # Geometric error: RMS 3-sigma radius of the chunk's splats (how big they look).
-    err = float(np.sqrt(np.mean(ext * ext)))
+    # Where the chunk's splats are (their centres): what selection measures distance to.
+    # The box above also holds every splat's 3-sigma extent, which a few large splats
+    # stretch over much of the scene.
+    centres = [*(float(v) for v in m.min(axis=0)), *(float(v) for v in m.max(axis=0))]
     return {
         "id": cid,
         "level": level,
         "count": len(m),
         "box": [*(float(v) for v in lo), *(float(v) for v in hi)],
+        "centres": centres,
         "error": err,
     }
 
@@ -469,9 +477,10 @@ def _propagate(entries: list[dict]) -> None:
             continue
         for cid in e["children"]:
             ch = by_id[cid]
-            b, cb = e["box"], ch["box"]
-            e["box"] = [
-                *(min(b[i], cb[i]) for i in range(3)),
-                *(max(b[i], cb[i]) for i in range(3, 6)),
-            ]
+            for key in ("box", "centres"):
+                b, cb = e[key], ch[key]
+                e[key] = [
+                    *(min(b[i], cb[i]) for i in range(3)),
+                    *(max(b[i], cb[i]) for i in range(3, 6)),
+                ]
             e["error"] = max(e["error"], ch["error"])

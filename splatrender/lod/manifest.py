@@ -2,10 +2,14 @@
 
 Pure Python (runs in the browser). A manifest lists chunks; each has an ``id``,
 ``level`` (0 = full detail), ``count`` splats, ``box`` (min xyz, max xyz, covering
-its splats' 3-sigma extents and its descendants'), ``error`` (world-space size of
-its splats; 0 for leaves), ``children`` (ids whose union replaces it), ``file``,
+its splats' 3-sigma extents and its descendants'), ``centres`` (format 2: the box of
+its and its descendants' splat centres, what selection measures distance to),
+``error`` (world units, 0 for leaves; format 2: the RMS distance its splats' light
+moved from full detail when merged, ``merge.collapse``; format 1: the RMS 3-sigma
+radius of its splats), ``children`` (ids whose union replaces it), ``file``,
 ``offset``, ``size`` (bytes, so a bundle is read with HTTP Range) and ``sha256``.
-``roots`` is the coarse set drawn when nothing else is resident.
+``roots`` is the coarse set drawn when nothing else is resident. Format 2 also names
+the ``render_mode`` the set was built for. Formats 1 and 2 are read.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ from .chunk import MAX_CHUNK
 
 MANIFEST_NAME = "lod.json"
 FORMAT_NAME = "splatrender-lod"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
+# Refine a node while its error looks bigger than this many pixels. Format 1's error is
+# how big the chunk's splats are (RMS 3-sigma radius; also PlayCanvas SOG sets, which
+# carry no error); format 2's is how far merging moved their light (``merge.collapse``).
+SIZE_PIXEL_ERROR = 1.5
+DISPLACEMENT_PIXEL_ERROR = 0.25
 MAX_NODES = 1 << 22  # absurd-count guard
 
 
@@ -39,6 +49,7 @@ class Node:
     offset: int = 0
     size: int = 0
     sha256: str = ""
+    centres: tuple[float, float, float, float, float, float] | None = None  # splat centres
     center: tuple[float, float, float] = field(init=False)
     radius: float = field(init=False)
 
@@ -61,6 +72,7 @@ class Hierarchy:
     bounds_max: tuple[float, float, float]
     count: int = 0
     up: str = ""  # "+y", "-y", ... or "x,y,z" when the set says (else its axes' up)
+    pixel_error: float = SIZE_PIXEL_ERROR  # default selection threshold for this error kind
 
     def root_count(self) -> int:
         return sum(self.nodes[r].count for r in self.roots)
@@ -101,7 +113,7 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
         raise FormatError(source, f"manifest is not JSON ({e})") from e
     if not isinstance(m, dict) or m.get("format") != FORMAT_NAME:
         raise FormatError(source, f"not a {FORMAT_NAME} manifest")
-    if m.get("version") != FORMAT_VERSION:
+    if m.get("version") not in READ_VERSIONS:
         raise FormatError(source, f"unsupported manifest version {m.get('version')!r}")
     try:
         chunks = m["chunks"]
@@ -121,6 +133,7 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
                 offset=int(c["offset"]),
                 size=int(c["size"]),
                 sha256=str(c["sha256"]),
+                centres=tuple(float(v) for v in c["centres"]) if "centres" in c else None,
             )
             if not 0 < n.count <= MAX_CHUNK or n.size <= 0 or n.offset < 0 or len(n.box) != 6:
                 raise FormatError(source, f"chunk {n.id} has bad count/size/box")
@@ -140,6 +153,7 @@ def parse_manifest(data: bytes | str, source: str = MANIFEST_NAME) -> Hierarchy:
             bounds_max=tuple(b.get("max", (0, 0, 0))),
             count=int(m.get("count", 0)),
             up=str(m.get("up", "")),
+            pixel_error=SIZE_PIXEL_ERROR if m["version"] == 1 else DISPLACEMENT_PIXEL_ERROR,
         )
     except FormatError:
         raise

@@ -1,4 +1,9 @@
-"""Merging groups of splats into one splat that looks like them from far away.
+"""Merging splats into fewer splats that look like them from far away.
+
+``collapse`` (what ``lod build`` uses) reduces a group to a target count by merging the
+cheapest pairs first, again and again; ``merge_groups`` merges fixed runs of splats
+(the builder's merge before format 2, kept for tests and experiments). Both merge by
+the same rules:
 
 Moment matching: the merged Gaussian has the weighted mean and covariance of the
 mixture (each child's covariance plus the spread of the means); weights are
@@ -9,6 +14,8 @@ all children stacked (1 - prod(1 - alpha_i)).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -147,15 +154,40 @@ def merge_groups(
     d = mu - pm[:, None, :]
     pc = np.einsum("gk,gkij->gij", wn, cov.reshape(m, fanout, 3, 3))
     pc += np.einsum("gk,gki,gkj->gij", wn, d, d)
+    a = alpha.reshape(m, fanout)
+    light = (a * area.reshape(m, fanout)).sum(axis=1)
+    clear = np.prod(1.0 - a, axis=1)
+    psh = np.einsum("gk,gkcj->gcj", wn, shc.reshape(m, fanout, *shc.shape[1:]))
+    return _parents(pm, pc, light, clear, psh)
+
+
+def dilated_footprint(var: np.ndarray, delta: float) -> np.ndarray:
+    """``footprint`` of Gaussians with axis variances ``var`` (N,3), each widened by
+    ``delta`` (classic rendering's dilation, in world units^2 at some pixel size)."""
+    v = var + delta
+    return np.sqrt(v[:, 0] * v[:, 1]) + np.sqrt(v[:, 1] * v[:, 2]) + np.sqrt(v[:, 0] * v[:, 2])
+
+
+def _parents(
+    pm: np.ndarray,
+    pc: np.ndarray,
+    light: np.ndarray,
+    clear: np.ndarray,
+    psh: np.ndarray,
+    delta: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """float32 splat columns of moment-matched parents: means, covariances, the children's
+    light (sum alpha x footprint), the light their stack lets through (prod 1 - alpha), SH.
+    With ``delta``, ``light`` is the children's light as classic rendering shows it at
+    that dilation (``dilated_footprint``) and the parent matches it at the same dilation."""
     lam, vec = np.linalg.eigh(pc)
     det = np.linalg.det(vec)
     vec[det < 0, :, 0] *= -1  # proper rotation
     pls = 0.5 * np.log(np.maximum(lam, np.exp(2 * MIN_LOG_SCALE)))
     pq = rotmat_to_quat(vec)
-    parea = footprint(pls)
-    a = alpha.reshape(m, fanout)
-    cover = (a * area.reshape(m, fanout)).sum(axis=1) / np.maximum(parea, 1e-300)
-    stacked = 1.0 - np.prod(1.0 - a, axis=1)
+    parea = dilated_footprint(np.exp(2 * pls), delta) if delta > 0 else footprint(pls)
+    cover = light / np.maximum(parea, 1e-300)
+    stacked = 1.0 - clear
     pa = np.clip(np.minimum(cover, stacked), 1e-6, MAX_ALPHA)
     # Heavily overlapping opaque children cover more than one opaque Gaussian of the
     # same spread can: grow the parent until its footprint carries their total.
@@ -164,6 +196,210 @@ def merge_groups(
     if grow.any():
         pls[grow] += 0.25 * np.log(short[grow])[:, None]
     pop = np.log(pa / (1.0 - pa))
-    psh = np.einsum("gk,gkcj->gcj", wn, shc.reshape(m, fanout, *shc.shape[1:]))
     f4 = np.float32
     return pm.astype(f4), pls.astype(f4), pq.astype(f4), pop.astype(f4), psh.astype(f4)
+
+
+# -- Morton order ------------------------------------------------------------------
+def _spread3(v: np.ndarray) -> np.ndarray:
+    """Interleave 21-bit integers with two zero bits between each bit."""
+    x = v.astype(np.uint64) & np.uint64(0x1FFFFF)
+    for shift, mask in (
+        (32, 0x1F00000000FFFF),
+        (16, 0x1F0000FF0000FF),
+        (8, 0x100F00F00F00F00F),
+        (4, 0x10C30C30C30C30C3),
+        (2, 0x1249249249249249),
+    ):
+        x = (x | (x << np.uint64(shift))) & np.uint64(mask)
+    return x
+
+
+def morton_codes(means: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    ext = np.maximum(hi - lo, 1e-30)
+    g = np.clip((means.astype(np.float64) - lo) / ext * (2**21 - 1), 0, 2**21 - 1)
+    g = g.astype(np.uint64)
+    return (
+        _spread3(g[:, 0])
+        | (_spread3(g[:, 1]) << np.uint64(1))
+        | (_spread3(g[:, 2]) << np.uint64(2))
+    )
+
+
+# -- cost-driven pair collapse -----------------------------------------------------
+SH_C0 = 0.28209479177387814
+COLOUR_WEIGHT = 0.5  # colour difference counts as displacement by this x summed variances
+NEIGHBOURS = 8  # candidates each side of a splat in each of the two Morton orders
+_SHIFT = np.array([1 / 3, 1 / 5, 1 / 7])  # second order: cell boundaries moved
+
+
+def _njit(f):
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is the `lod` extra
+        raise ImportError("lod build needs numba: pip install 'splatrender[lod]'") from None
+    return numba.njit(cache=True, nogil=True)(f)
+
+
+def _best_partner_py(order, mu, tr, w, col, reach, best, cost, cw):
+    """Cheapest partner of every cluster among ``reach`` neighbours either side in
+    ``order`` (updates ``best``/``cost`` in place; run once per order)."""
+    n = len(order)
+    for r in range(n):
+        i = order[r]
+        for s in range(r + 1, min(n, r + reach + 1)):
+            j = order[s]
+            d = 0.0
+            for k in range(3):
+                t = mu[i, k] - mu[j, k]
+                d += t * t
+            e = 0.0
+            for k in range(3):
+                t = col[i, k] - col[j, k]
+                e += t * t
+            c = w[i] * w[j] / (w[i] + w[j]) * (d + cw * (tr[i] + tr[j]) * e)
+            if c < cost[i]:
+                cost[i] = c
+                best[i] = j
+            if c < cost[j]:
+                cost[j] = c
+                best[j] = i
+
+
+_best_partner = None
+
+
+def merge_cost(mu, cov, w, col, a, b):
+    """Ward cost of merging clusters a and b: the light-weighted squared distance their
+    light moves (w_a w_b / (w_a + w_b) |mu_a - mu_b|^2), with colour difference counted as
+    displacement on the scale of the splats (``COLOUR_WEIGHT`` x summed variances x |dc|^2)."""
+    tr = np.trace(cov, axis1=1, axis2=2)
+    d = ((mu[a] - mu[b]) ** 2).sum(axis=1)
+    e = ((col[a] - col[b]) ** 2).sum(axis=1)
+    return w[a] * w[b] / (w[a] + w[b]) * (d + COLOUR_WEIGHT * (tr[a] + tr[b]) * e)
+
+
+def collapse(
+    means: np.ndarray,
+    scales: np.ndarray,
+    quats: np.ndarray,
+    opacities: np.ndarray,
+    sh: np.ndarray,
+    inertia: np.ndarray,
+    target: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    dilation: float = 0.0,
+    pixel_error: float = 0.0,
+) -> tuple[tuple[np.ndarray, ...], np.ndarray, float]:
+    """Reduce splats to ``target`` by merging the cheapest pairs first, repeatedly.
+
+    Each round every cluster finds its cheapest partner (``merge_cost``) among its
+    neighbours in two Morton orders; mutual choices merge, cheapest first, up to what
+    the target still needs. A merge is a moment match (``merge_groups``' rules for mean,
+    covariance, colour and opacity, over the clusters' pieces), so merged clusters can
+    merge again. What no merge touched stays exactly as it was: the important splats
+    (opaque, large, distinct) survive, cheap ones (faint, small, like their neighbours)
+    are absorbed. Returns the float32 columns (Morton-ordered) and each output splat's
+    inertia: the inherited ``inertia`` plus the cost of every merge that formed it,
+    i.e. sum over the light it carries of w x (distance moved)^2, and the group's
+    geometric error (``group_error``).
+
+    With ``dilation`` (classic rendering's 0.3 px^2) and ``pixel_error``, merged splats
+    keep the light their pieces show in classic rendering where selection swaps the
+    group in (pixel size = error / pixel_error): sub-pixel pieces, each widened by the
+    dilation, carry more light than their world footprint; the parent's opacity (capped
+    by the pieces stacked) makes up for it.
+    """
+    global _best_partner
+    if _best_partner is None:
+        _best_partner = _njit(_best_partner_py)
+    n = len(means)
+    target = max(1, min(target, n))
+    f8 = np.float64
+    alpha = 1.0 / (1.0 + np.exp(-np.clip(opacities.astype(f8), -60, 60)))
+    w = np.maximum(alpha * footprint(scales), 1e-300)
+    mu = means.astype(f8)
+    cov = covariances(scales, quats)
+    shc = sh.astype(f8).reshape(n, -1) * w[:, None]  # weighted sums
+    clear = 1.0 - alpha
+    iner = inertia.astype(f8).copy()
+    orig = np.arange(n)  # source row of an untouched splat, -1 once merged
+    label = np.arange(n)  # the cluster each input splat is in now
+    span = np.maximum(hi - lo, 1e-30)
+    while len(mu) > target:
+        m = len(mu)
+        col = SH_C0 * shc[:, :3] / w[:, None]
+        tr = np.trace(cov, axis1=1, axis2=2)
+        best = np.full(m, -1, np.int64)
+        cost = np.full(m, np.inf)
+        for shift in (0.0, _SHIFT):
+            order = np.argsort(morton_codes(mu + shift * span, lo - span, hi + span), kind="stable")
+            _best_partner(order, mu, tr, w, col, NEIGHBOURS, best, cost, COLOUR_WEIGHT)
+        idx = np.arange(m)
+        mutual = (best >= 0) & (best[np.maximum(best, 0)] == idx) & (idx < best)
+        a = idx[mutual]
+        if len(a) == 0:  # cannot happen (the cheapest edge is mutual); stay safe
+            a = idx[: (m // 2) * 2 : 2]
+            b = a + 1
+        else:
+            b = best[a]
+        need = m - target
+        if len(a) > need:
+            keep = np.argpartition(cost[a], need - 1)[:need] if len(a) > 1 else slice(None)
+            a, b = a[keep], b[keep]
+        c = merge_cost(mu, cov, w, col, a, b)
+        wa, wb = w[a], w[b]
+        tot = wa + wb
+        pa, pb = (wa / tot)[:, None], (wb / tot)[:, None]
+        nmu = pa * mu[a] + pb * mu[b]
+        da, db = mu[a] - nmu, mu[b] - nmu
+        ncov = pa[:, :, None] * (cov[a] + da[:, :, None] * da[:, None, :])
+        ncov += pb[:, :, None] * (cov[b] + db[:, :, None] * db[:, None, :])
+        rest = np.ones(m, bool)
+        rest[a] = False
+        rest[b] = False
+        renum = np.empty(m, np.int64)
+        nrest = m - 2 * len(a)
+        renum[rest] = np.arange(nrest)
+        renum[a] = renum[b] = nrest + np.arange(len(a))
+        label = renum[label]
+        mu = np.concatenate([mu[rest], nmu])
+        cov = np.concatenate([cov[rest], ncov])
+        w = np.concatenate([w[rest], tot])
+        shc = np.concatenate([shc[rest], shc[a] + shc[b]])
+        clear = np.concatenate([clear[rest], clear[a] * clear[b]])
+        iner = np.concatenate([iner[rest], iner[a] + iner[b] + c])
+        orig = np.concatenate([orig[rest], np.full(len(a), -1)])
+    kept = orig >= 0
+    out_mu = np.empty((len(mu), 3), np.float32)
+    out_ls = np.empty((len(mu), 3), np.float32)
+    out_q = np.empty((len(mu), 4), np.float32)
+    out_op = np.empty(len(mu), np.float32)
+    out_sh = np.empty((len(mu), *sh.shape[1:]), np.float32)
+    src = orig[kept]
+    out_mu[kept], out_ls[kept], out_q[kept] = means[src], scales[src], quats[src]
+    out_op[kept], out_sh[kept] = opacities[src], sh[src]
+    err = group_error(iner, w)
+    mg = ~kept
+    if mg.any():
+        psh = (shc[mg] / w[mg, None]).reshape(-1, *sh.shape[1:])
+        light, delta = w[mg], 0.0
+        if dilation > 0 and pixel_error > 0 and err > 0:
+            delta = dilation * (err / pixel_error) ** 2
+            shown = alpha * dilated_footprint(np.exp(2 * scales.astype(f8)), delta)
+            light = np.bincount(label, weights=shown, minlength=len(mu))[mg]
+        cols = _parents(mu[mg], cov[mg], light, clear[mg], psh, delta)
+        out_mu[mg], out_ls[mg], out_q[mg], out_op[mg], out_sh[mg] = cols
+    order = np.argsort(morton_codes(out_mu, lo, hi), kind="stable")
+    cols = tuple(x[order] for x in (out_mu, out_ls, out_q, out_op, out_sh))
+    return cols, iner[order], err
+
+
+def group_error(inertia: np.ndarray, light: np.ndarray) -> float:
+    """Geometric error (world units) of splats carrying ``light`` (alpha x footprint)
+    with ``inertia``: the RMS over the splats of how far each one's light moved from
+    where full detail has it (``collapse``); x focal / distance = pixels on screen."""
+    if len(light) == 0:
+        return 0.0
+    return math.sqrt(float(np.mean(inertia / np.maximum(light, 1e-300))))

@@ -27,7 +27,7 @@ from ..scene.upright import Upright, parse_up
 from .chunk import ChunkHeader
 from .manifest import Hierarchy, parse_manifest
 from .pool import PageTable
-from .select import DEFAULT_PIXEL_ERROR, View, device_budget, drawable_cover, select_cut
+from .select import View, device_budget, drawable_cover, select_cut
 from .stream import DEFAULT_CONCURRENCY, Streamer
 
 PROGRESS_S = 0.1  # progress callback interval while the root set loads
@@ -124,7 +124,7 @@ class LodScene:
         budget: int,
         pool_pages: int | None = None,
         page_size: int | None = None,
-        pixel_error: float = DEFAULT_PIXEL_ERROR,
+        pixel_error: float | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         max_uploads: int = 4,
         streamer_options: dict | None = None,
@@ -142,7 +142,7 @@ class LodScene:
         self.count = h.count or sum(n.count for n in h.nodes.values() if not n.children)
         self.sh_degree = h.sh_degree
         self.quirks: list[str] = []
-        self.pixel_error = pixel_error
+        self.pixel_error = h.pixel_error if pixel_error is None else pixel_error
         self.max_uploads = max_uploads
         self.page_size = page_size or h.page_size
         self._pages = {

@@ -3,9 +3,12 @@
 Pure Python, O(nodes) per frame (nodes are chunks of thousands of splats).
 
 ``select_cut`` refines greedily from the root set, most important node first (its
-splats' projected size in pixels, reduced off screen), while a refinement fits the
-budget and the node's splats look bigger than ``pixel_error``. The result is the
-*target* cut. ``drawable_cover`` then turns it into what can be drawn now: descend
+screen-space error: the builder's per-node geometric error x focal / distance to the
+node's splat centres, in pixels, reduced off screen), while a refinement fits the
+budget and the error is above ``pixel_error`` (the set's default for its error kind:
+``manifest.DISPLACEMENT_PIXEL_ERROR`` for format 2, where the error is how far merging
+moved the node's light; 1.5 px for format 1 and SOG sets, where it is splat size).
+The result is the *target* cut. ``drawable_cover`` then turns it into what can be drawn now: descend
 from the (always resident) roots into a refined node's children only when every one of
 them is resident; otherwise draw the node itself. So a parent stays on screen until
 all of its children have arrived (no holes), a node is never drawn with its own
@@ -20,7 +23,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .manifest import Hierarchy, Node
+from .manifest import SIZE_PIXEL_ERROR, Hierarchy, Node
 
 # Splats drawn per frame by device class (Spark's defaults).
 DEVICE_BUDGETS = {
@@ -29,7 +32,7 @@ DEVICE_BUDGETS = {
     "iphone": 1_500_000,
     "desktop": 2_500_000,
 }
-DEFAULT_PIXEL_ERROR = 1.5
+DEFAULT_PIXEL_ERROR = SIZE_PIXEL_ERROR  # sets without an error kind (format 1, SOG)
 OFFSCREEN_FACTOR = 0.1  # off-screen nodes refine as if 10x farther (turning stays hole-free)
 
 
@@ -69,10 +72,11 @@ class View:
         )
 
     def importance(self, n: Node) -> float:
-        """Projected size (px) of the node's splats: error * focal / distance to its box."""
+        """Screen-space error (px): the node's error x focal / distance to its splats'
+        centres (their box; else its bounds), reduced off screen."""
         if n.error <= 0:
             return 0.0
-        p, b = self.position, n.box
+        p, b = self.position, n.centres or n.box
         dx = max(b[0] - p[0], 0.0, p[0] - b[3])
         dy = max(b[1] - p[1], 0.0, p[1] - b[4])
         dz = max(b[2] - p[2], 0.0, p[2] - b[5])
@@ -111,7 +115,7 @@ def select_cut(
     h: Hierarchy,
     view: View,
     budget: int,
-    pixel_error: float = DEFAULT_PIXEL_ERROR,
+    pixel_error: float | None = None,
     max_pages: int | None = None,
     pages: Callable[[int], int] | None = None,
 ) -> Cut:
@@ -120,7 +124,10 @@ def select_cut(
     With ``max_pages`` and ``pages`` (pool pages a node takes), a refinement must also
     keep the cut's pages, plus the pinned roots', within ``max_pages``: a target the
     page pool cannot hold would leave it short of the budget and thrashing.
+    ``pixel_error`` defaults to the set's (``Hierarchy.pixel_error``: its error kind's).
     """
+    if pixel_error is None:
+        pixel_error = h.pixel_error
     imp: dict[int, float] = {}
     total = 0
     heap: list[tuple[float, int]] = []

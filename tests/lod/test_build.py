@@ -133,17 +133,20 @@ def test_build_hierarchy(tmp_path):
     assert min(h.nodes[r].offset for r in h.roots) == 0
 
 
-def test_level_looks_like_full_detail_far_away(tmp_path):
+@pytest.mark.parametrize("mode", ["antialiased", "classic"])
+def test_level_looks_like_full_detail_far_away(tmp_path, mode):
     s = random_splats(4000, 0, seed=5, extent=1.0)
-    build(s, tmp_path, chunk=1024, fanout=4, progress=False, split_files=True)
+    build(s, tmp_path, chunk=1024, fanout=4, progress=False, split_files=True, render_mode=mode)
     h = parse_manifest((tmp_path / "lod.json").read_bytes())
     lvl1 = [n for n in h.nodes.values() if n.level == 1]
     parts = [decode_chunk((tmp_path / n.file).read_bytes()) for n in lvl1]
     geom = np.concatenate([g for g, _ in parts])
     coarse = Splats(geom[:, :3], geom[:, 8:11], geom[:, 4:8], geom[:, 3], geom[:, None, 11:14])
     cam = Camera.look_at((0, -20, -20), (0, 0, 0), (0, -1, 0), width=48, height=48, fov_y_deg=8)
-    full, lod = render(s, cam, "antialiased"), render(coarse, cam, "antialiased")
-    assert psnr(full, lod) > 30, psnr(full, lod)  # 4x fewer splats
+    full, lod = render(s, cam, mode), render(coarse, cam, mode)  # the mode built for
+    # 4x fewer splats; classic: 27.5 dB (the format-1 merge of fixed runs: 23.8 dB, its
+    # sub-pixel parents dimmer than their children, test_merge_classic.py)
+    assert psnr(full, lod) > {"antialiased": 30, "classic": 26}[mode], psnr(full, lod)
 
 
 def test_manifest_is_json_with_documented_bytes(tmp_path):
