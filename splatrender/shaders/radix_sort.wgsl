@@ -21,6 +21,7 @@
 // info (written by `setup`): [count, num_blocks, table_count, 0, grid.x, grid.y, grid.z]
 
 // #import dispatch
+// #import radix_params
 
 const WG: u32 = 128u;
 const MASK_WORDS: u32 = 4u;  // WG / 32
@@ -30,15 +31,6 @@ const CHUNKS: u32 = 32u;  // chunks of WG keys per block
 const BLOCK_KEYS: u32 = 4096u;  // WG * CHUNKS
 const MAX_DIM: u32 = 65535u;
 const SERIAL: bool = false;  // one block per thread (*_serial entry points)
-
-struct SetupParams {
-    count_word: u32,
-    capacity: u32,  // clamp: min(capacity, key and value buffer lengths)
-}
-
-struct PassParams {
-    shift: u32,
-}
 
 // setup
 @group(0) @binding(0) var<storage, read> count_src: array<u32>;

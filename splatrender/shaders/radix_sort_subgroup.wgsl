@@ -34,6 +34,7 @@ enable subgroups;
 diagnostic(off, subgroup_uniformity);
 
 // #import dispatch
+// #import radix_params
 
 const WG: u32 = 128u;
 const RADIX_BITS: u32 = 8u;
@@ -50,15 +51,6 @@ const MAX_PASSES: u32 = 4u;  // ceil(32 / RADIX_BITS): one ticket counter per pa
 // per block for its own subgroup size: enough unless the scatter's subgroups are more
 // than 32x wider than setup's (4 vs 128 lanes is the widest spread there is).
 const MAX_BLOCKS_PER_SUBGROUP: u32 = 32u;
-
-struct SetupParams {
-    count_word: u32,
-    capacity: u32,  // clamp: min(capacity, key and value buffer lengths)
-}
-
-struct PassParams {
-    shift: u32,
-}
 
 // setup
 @group(0) @binding(0) var<storage, read> count_src: array<u32>;
