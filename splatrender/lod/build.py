@@ -52,9 +52,6 @@ from .merge import collapse, morton_codes
 COLUMNS = ("means", "scales", "quats", "opacities", "sh")
 DEFAULT_CHUNK = 32768
 DEFAULT_FANOUT = 2
-DEFAULT_KEEP: tuple[float, ...] = tuple(
-    float(v) for v in os.environ.get("LODKEEP", "").split(",") if v
-)  # fractions kept by the finest merged levels (then 1/fanout per level)
 RENDER_MODES = ("classic", "antialiased")
 CLASSIC_DILATION = 0.3  # px^2 classic rendering adds to every projected covariance
 DEFAULT_BLOCK = 131072  # parents merged per block (children = block * fanout)
@@ -266,7 +263,6 @@ def build(
     scratch: str | os.PathLike | None = None,
     progress: bool = True,
     render_mode: str = "classic",
-    keep: tuple[float, ...] | None = None,
 ) -> BuildStats:
     """Build a LOD set into ``out_dir`` (manifest ``lod.json`` + ``chunks.bin`` or chunk files)."""
     from tqdm import tqdm
@@ -341,54 +337,35 @@ def build(
         levels[0].flush()
         del valid
 
-        # 4. merged levels: each group of consecutive chunks collapses into one parent chunk
-        plan = _plan(keep, fanout)
-        spans = [[(a, min(chunk, n0 - a)) for a in range(0, n0, chunk)]]  # (start, count)
-        kids: list[list[range]] = [[]]  # kids[k][c]: chunk c of level k's children (level k-1)
+        # 4. merged levels: each group of `fanout` chunks collapses into one parent chunk
+        group = chunk * fanout
         errors: dict[tuple[int, int], float] = {}  # (level, chunk) -> geometric error
-        while len(spans[-1]) > 1:
-            child, cs, k = levels[-1], spans[-1], len(levels)
-            ratio, f = plan(k, max(c for _, c in cs), chunk)
-            groups = [range(j, min(j + f, len(cs))) for j in range(0, len(cs), f)]
-            sizes = [sum(cs[j][1] for j in g) for g in groups]
-            targets = [min(chunk, max(1, math.ceil(ratio * m))) for m in sizes]
-            lvl = Columns(tmp, f"L{k}", sum(targets), src.sh_degree)
-            bar.set_description(f"level {k}")
+        while levels[-1].n > chunk:
+            child = levels[-1]
+            n = -(-child.n // fanout)
+            lvl = Columns(tmp, f"L{len(levels)}", n, src.sh_degree)
+            bar.set_description(f"level {len(levels)}")
             bar.reset(total=child.n)
-            pos = 0
-            sp = []
-            for g, (grp, t) in enumerate(zip(groups, targets, strict=True)):
-                a = cs[grp[0]][0]
-                b = cs[grp[-1]][0] + cs[grp[-1]][1]
+            for g, a in enumerate(range(0, child.n, group)):
+                b = min(a + group, child.n)
                 cols = child.read(a, b)
-                merged, iner, errors[k, g] = collapse(
+                merged, iner, errors[len(levels), g] = collapse(
                     *(cols[c] for c in COLUMNS),
                     child.inertia[a:b],
-                    t,
+                    -(-(b - a) // fanout),
                     lo,
                     hi,
                     dilation=dilation,
                     pixel_error=DISPLACEMENT_PIXEL_ERROR,
                 )
-                got = len(iner)
-                lvl.write(pos, dict(zip(COLUMNS, merged, strict=True)), iner)
-                sp.append((pos, got))
-                pos += got
+                lvl.write(g * chunk, dict(zip(COLUMNS, merged, strict=True)), iner)
                 bar.update(b - a)
-            lvl.n = pos
             lvl.flush()
             levels.append(lvl)
-            spans.append(sp)
-            kids.append(groups)
 
         # 5. chunks, coarsest level first (what a viewer needs first comes first)
         counts = [lv.n for lv in levels]
-        nchunks = [len(sp) for sp in spans]
-        parent_of: dict[tuple[int, int], int] = {}
-        for k in range(1, len(levels)):
-            for c, grp in enumerate(kids[k]):
-                for j in grp:
-                    parent_of[k - 1, j] = c
+        nchunks = [-(-c // chunk) for c in counts]
         first_id = {}
         nid = 0
         for k in range(len(levels) - 1, -1, -1):
@@ -404,16 +381,17 @@ def build(
         try:
             for k in range(len(levels) - 1, -1, -1):
                 for c in range(nchunks[k]):
-                    a, cnt = spans[k][c]
-                    b = a + cnt
+                    a, b = c * chunk, min((c + 1) * chunk, counts[k])
                     cols = levels[k].read(a, b)
                     data = encode_chunk(*(cols[x] for x in COLUMNS))
                     cid = first_id[k] + c
                     e = _chunk_entry(cid, k, cols, errors.get((k, c), 0.0))
                     if k > 0:
-                        e["children"] = [first_id[k - 1] + j for j in kids[k][c]]
+                        lo_c = c * fanout
+                        hi_c = min(lo_c + fanout, nchunks[k - 1])
+                        e["children"] = [first_id[k - 1] + j for j in range(lo_c, hi_c)]
                     if k < len(levels) - 1:
-                        e["parent"] = first_id[k + 1] + parent_of[k, c]
+                        e["parent"] = first_id[k + 1] + c // fanout
                     e["sha256"] = hashlib.sha256(data).hexdigest()
                     e["size"] = len(data)
                     if bundle is not None:
@@ -442,7 +420,6 @@ def build(
             "count": n0,
             "chunk_capacity": chunk,
             "fanout": fanout,
-            "keep": list(keep if keep is not None else DEFAULT_KEEP),
             "render_mode": render_mode,
             "levels": counts,
             "bytes_per_splat": bytes_per_splat(src.sh_degree),
@@ -458,19 +435,6 @@ def build(
         bar.close()
         levels.clear()  # drop the memmaps before deleting their files
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _plan(keep: tuple[float, ...] | None, fanout: int):
-    """(fraction of the level below kept, child chunks per parent) for level k >= 1."""
-    keep = tuple(keep if keep is not None else DEFAULT_KEEP)
-
-    def plan(k: int, child_max: int, chunk: int) -> tuple[float, int]:
-        if k - 1 < len(keep):
-            r = keep[k - 1]
-            return r, max(1, int(chunk // (r * child_max)))
-        return 1.0 / fanout, fanout
-
-    return plan
 
 
 def _take_sorted(src: ColumnSource, idx: np.ndarray) -> dict[str, np.ndarray]:
