@@ -38,7 +38,9 @@ class Splats:
 
     means (N,3); scales (N,3) natural-log scale; quats (N,4) w,x,y,z not
     necessarily normalised; opacities (N,) logit; sh (N,K,3) with K=(deg+1)^2,
-    ``sh[:, 0]`` the DC term (colour = SH_C0 * dc + 0.5).
+    ``sh[:, 0]`` the DC term (colour = SH_C0 * dc + 0.5). ``dilation`` (N,) or None:
+    extra px^2 of screen-space dilation per splat, what merged LOD splats carry
+    (lod/merge.py); no file format stores it, None means 0.
     """
 
     means: np.ndarray
@@ -50,6 +52,7 @@ class Splats:
     source: str = ""
     format: str = ""
     quirks: list[str] = field(default_factory=list)
+    dilation: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = self.means.shape[0]
@@ -61,6 +64,8 @@ class Splats:
             raise ValueError(f"sh must be (N,K,3), got {self.sh.shape}")
         sh_degree_for(self.sh.shape[1])
         self.sh = np.ascontiguousarray(self.sh, dtype=np.float32)
+        if self.dilation is not None:
+            self.dilation = _f32(self.dilation, (n,), "dilation")
         if self.axes not in AXES_NAMES:
             raise ValueError(f"unknown axes {self.axes!r}; expected one of {AXES_NAMES}")
 
@@ -92,6 +97,7 @@ class Splats:
             source=self.source,
             format=self.format,
             quirks=list(self.quirks),
+            dilation=None if self.dilation is None else self.dilation[index],
         )
 
     def with_sh_degree(self, degree: int) -> Splats:

@@ -16,7 +16,8 @@ so RAM stays bounded whatever the input size):
    chunk its geometric error: the RMS of that distance over its splats (world units;
    selection turns it into pixels). For classic rendering (``render_mode``, the
    default) merged splats also make up for the 0.3 px^2 dilation their sub-pixel
-   pieces get where selection swaps the chunk in.
+   pieces get where selection swaps the chunk in: by opacity, then by an extra
+   screen-space dilation per splat (the chunk's dilation section).
 5. chunks: every level cut into runs of ``chunk`` splats. Because levels are
    contiguous and every group but the last is full, chunk c of level k has exactly the
    children chunks c*fanout .. c*fanout+fanout-1 of level k-1: the chunk tree is
@@ -49,7 +50,8 @@ from .codec import encode_chunk
 from .manifest import DISPLACEMENT_PIXEL_ERROR, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME
 from .merge import collapse, morton_codes
 
-COLUMNS = ("means", "scales", "quats", "opacities", "sh")
+COLUMNS = ("means", "scales", "quats", "opacities", "sh")  # what a source gives
+LEVEL_COLUMNS = (*COLUMNS, "dilation")  # what a level holds: + extra dilation (px^2)
 DEFAULT_CHUNK = 32768
 DEFAULT_FANOUT = 2
 RENDER_MODES = ("classic", "antialiased")
@@ -210,22 +212,23 @@ class Columns:
     def __init__(self, folder: Path, name: str, n: int, sh_degree: int) -> None:
         k = sh_coeffs(sh_degree)
         shapes = {"means": (3,), "scales": (3,), "quats": (4,), "opacities": (), "sh": (k, 3)}
+        shapes["dilation"] = ()
         self.n = n
         self.arrays = {
             c: np.memmap(folder / f"{name}.{c}", np.float32, "w+", shape=(max(n, 1), *shapes[c]))
-            for c in COLUMNS
-        }
+            for c in LEVEL_COLUMNS
+        }  # a new memmap is zero-filled: level 0 (no merges) keeps dilation 0
         # per splat: sum over the light it carries of w x (distance moved)^2 (0 at level 0)
         self.inertia = np.memmap(folder / f"{name}.inertia", np.float64, "w+", shape=(max(n, 1),))
 
     def write(self, a: int, cols: dict[str, np.ndarray], inertia: np.ndarray | None = None) -> None:
-        for c in COLUMNS:
+        for c in cols.keys() & self.arrays.keys():
             self.arrays[c][a : a + len(cols[c])] = cols[c]
         if inertia is not None:
             self.inertia[a : a + len(inertia)] = inertia
 
     def read(self, a: int, b: int) -> dict[str, np.ndarray]:
-        return {c: np.asarray(self.arrays[c][a:b]) for c in COLUMNS}
+        return {c: np.asarray(self.arrays[c][a:b]) for c in LEVEL_COLUMNS}
 
     def flush(self) -> None:
         for arr in self.arrays.values():
@@ -357,8 +360,9 @@ def build(
                     hi,
                     dilation=dilation,
                     pixel_error=DISPLACEMENT_PIXEL_ERROR,
+                    extra=cols["dilation"],
                 )
-                lvl.write(g * chunk, dict(zip(COLUMNS, merged, strict=True)), iner)
+                lvl.write(g * chunk, dict(zip(LEVEL_COLUMNS, merged, strict=True)), iner)
                 bar.update(b - a)
             lvl.flush()
             levels.append(lvl)
@@ -383,7 +387,7 @@ def build(
                 for c in range(nchunks[k]):
                     a, b = c * chunk, min((c + 1) * chunk, counts[k])
                     cols = levels[k].read(a, b)
-                    data = encode_chunk(*(cols[x] for x in COLUMNS))
+                    data = encode_chunk(*(cols[x] for x in LEVEL_COLUMNS))
                     cid = first_id[k] + c
                     e = _chunk_entry(cid, k, cols, errors.get((k, c), 0.0))
                     if k > 0:

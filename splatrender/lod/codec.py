@@ -22,6 +22,7 @@ from .chunk import (
     QUAT_LEVELS,
     QUAT_MASK,
     ChunkHeader,
+    dilation_words,
     sh_words,
 )
 
@@ -68,8 +69,10 @@ def encode_chunk(
     quats: np.ndarray,
     opacities: np.ndarray,
     sh: np.ndarray,
+    dilation: np.ndarray | None = None,
 ) -> bytes:
-    """Quantise up to MAX_CHUNK splats (raw 3DGS parameters, finite) into chunk bytes."""
+    """Quantise up to MAX_CHUNK splats (raw 3DGS parameters, finite) into chunk bytes;
+    ``dilation`` (px^2 >= 0 per splat) adds the dilation section unless it is all 0."""
     n = len(means)
     if n > MAX_CHUNK:
         raise ValueError(f"a chunk holds at most {MAX_CHUNK} splats, got {n}")
@@ -98,6 +101,11 @@ def encode_chunk(
     qs = _quant(scales, *lsc, BYTE_LEVELS)
     qc = np.stack([_quant(dc[:, c], *dcr[c], BYTE_LEVELS) for c in range(3)], axis=1)
     qq = encode_quats(quats)
+    dil_step = None
+    if dilation is not None and float(dilation.max()) > 0:
+        if not (np.isfinite(dilation).all() and dilation.min() >= 0):
+            raise ValueError("dilation must be finite and >= 0")
+        dil_step = _range(0.0, float(dilation.max()), BYTE_LEVELS)[1]
 
     core = np.empty((n, CORE_WORDS), np.uint32)
     core[:, 0] = qx | (qy << 16)
@@ -116,6 +124,7 @@ def encode_chunk(
         tuple(c[1] for c in dcr),
         tuple(r[0] for r in shr),
         tuple(r[1] for r in shr),
+        dil_step,
     ).pack()
     parts = [header, core.astype("<u4").tobytes()]
     if degree > 0:
@@ -126,6 +135,10 @@ def encode_chunk(
             q = _quant(sh[:, k0:k1, :], *shr[b], BYTE_LEVELS).astype(np.uint8)
             rest[:, (k0 - 1) * 3 : (k1 - 1) * 3] = q.reshape(n, -1)
         parts.append(rest.tobytes())
+    if dil_step is not None:
+        q = np.zeros(4 * dilation_words(n), np.uint8)
+        q[:n] = _quant(dilation, 0.0, dil_step, BYTE_LEVELS)
+        parts.append(q.tobytes())
     return b"".join(parts)
 
 
@@ -164,6 +177,9 @@ def decode_chunk(data: bytes | memoryview, source: str = "chunk") -> tuple[np.nd
             k0, k1 = _BANDS[b]
             sl = slice((k0 - 1) * 3, (k1 - 1) * 3)
             rest[:, sl] = aff(raw[:, sl], h.sh_min[b], h.sh_step[b])
+    if h.dilated:
+        q = np.frombuffer(data, np.uint8, n, 4 * h.dilation_offset)
+        geom[:, GEOMETRY.offset("dilation")] = q.astype(f32) * f32(h.dilation_step)
     return geom, rest
 
 

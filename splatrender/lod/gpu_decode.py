@@ -32,9 +32,9 @@ class ChunkDecoder:
             },
         )
         self.pipeline = device.compute_pipeline(src, label="lod-decode")
-        # Worst case: a full page of degree-3 chunk data.
+        # Worst case: a full page of degree-3 chunk data with its dilation section.
         self.staging = device.create_buffer(
-            chunk_size(page_size, 3), [STORAGE, COPY_DST], "lod-chunk-staging"
+            chunk_size(page_size, 3, dilated=True), [STORAGE, COPY_DST], "lod-chunk-staging"
         )
 
     def decode(self, data: bytes | memoryview, geometry, sh_rest, source: str = "chunk") -> int:
@@ -46,8 +46,7 @@ class ChunkDecoder:
         h = ChunkHeader.parse(data, source)
         if h.count > self.page_size:
             raise ValueError(f"{source}: {h.count} splats exceed the page size {self.page_size}")
-        n = chunk_size(h.count, h.sh_degree)
-        self.device.write_buffer(self.staging, memoryview(data)[:n])
+        self.device.write_buffer(self.staging, memoryview(data)[: h.size])
         group = self.device.bind_group(
             self.pipeline, 0, {"chunk": self.staging, "geom": geometry, "sh_rest": sh_rest}
         )

@@ -10,7 +10,9 @@ mixture (each child's covariance plus the spread of the means); weights are
 opacity x footprint, the share of the image each child covers when small on screen.
 Colour and SH are averaged with the same weights. The merged opacity preserves the
 children's total footprint (sum alpha_i A_i / A_parent), capped by the opacity of
-all children stacked (1 - prod(1 - alpha_i)).
+all children stacked (1 - prod(1 - alpha_i)). For classic rendering ``collapse`` takes
+the footprints with classic's dilation where the parent takes over and adds the extra
+screen-space dilation (px^2, a column of its own) that sub-pixel clusters need.
 """
 
 from __future__ import annotations
@@ -161,11 +163,21 @@ def merge_groups(
     return _parents(pm, pc, light, clear, psh)
 
 
-def dilated_footprint(var: np.ndarray, delta: float) -> np.ndarray:
+def dilated_footprint(var: np.ndarray, delta: float | np.ndarray) -> np.ndarray:
     """``footprint`` of Gaussians with axis variances ``var`` (N,3), each widened by
-    ``delta`` (classic rendering's dilation, in world units^2 at some pixel size)."""
-    v = var + delta
+    ``delta`` (scalar or (N,): classic rendering's dilation, in world units^2 at some
+    pixel size)."""
+    v = var + np.asarray(delta)[..., None]
     return np.sqrt(v[:, 0] * v[:, 1]) + np.sqrt(v[:, 1] * v[:, 2]) + np.sqrt(v[:, 0] * v[:, 2])
+
+
+def _shape(pc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(log scales, quaternions, rotations) of Gaussians with covariances ``pc``."""
+    lam, vec = np.linalg.eigh(pc)
+    det = np.linalg.det(vec)
+    vec[det < 0, :, 0] *= -1  # proper rotation
+    pls = 0.5 * np.log(np.maximum(lam, np.exp(2 * MIN_LOG_SCALE)))
+    return pls, rotmat_to_quat(vec), vec
 
 
 def _parents(
@@ -180,11 +192,7 @@ def _parents(
     light (sum alpha x footprint), the light their stack lets through (prod 1 - alpha), SH.
     With ``delta``, ``light`` is the children's light as classic rendering shows it at
     that dilation (``dilated_footprint``) and the parent matches it at the same dilation."""
-    lam, vec = np.linalg.eigh(pc)
-    det = np.linalg.det(vec)
-    vec[det < 0, :, 0] *= -1  # proper rotation
-    pls = 0.5 * np.log(np.maximum(lam, np.exp(2 * MIN_LOG_SCALE)))
-    pq = rotmat_to_quat(vec)
+    pls, pq, _ = _shape(pc)
     parea = dilated_footprint(np.exp(2 * pls), delta) if delta > 0 else footprint(pls)
     cover = light / np.maximum(parea, 1e-300)
     stacked = 1.0 - clear
@@ -291,6 +299,7 @@ def collapse(
     hi: np.ndarray,
     dilation: float = 0.0,
     pixel_error: float = 0.0,
+    extra: np.ndarray | None = None,
 ) -> tuple[tuple[np.ndarray, ...], np.ndarray, float]:
     """Reduce splats to ``target`` by merging the cheapest pairs first, repeatedly.
 
@@ -307,9 +316,10 @@ def collapse(
 
     With ``dilation`` (classic rendering's 0.3 px^2) and ``pixel_error``, merged splats
     keep the light their pieces show in classic rendering where selection swaps the
-    group in (pixel size = error / pixel_error): sub-pixel pieces, each widened by the
-    dilation, carry more light than their world footprint; the parent's opacity (capped
-    by the pieces stacked) makes up for it.
+    group in (pixel size = error / pixel_error; ``_classic_parents``). ``extra``: the
+    inputs' own extra dilation (px^2, merged splats of the level below). The columns
+    are means, log scales, quats, opacity logits, SH and extra dilation (0 for splats
+    no merge touched, and for every splat without ``dilation``).
     """
     global _best_partner
     if _best_partner is None:
@@ -377,23 +387,137 @@ def collapse(
     out_q = np.empty((len(mu), 4), np.float32)
     out_op = np.empty(len(mu), np.float32)
     out_sh = np.empty((len(mu), *sh.shape[1:]), np.float32)
+    out_dil = np.empty(len(mu), np.float32)
+    extra = np.zeros(n, np.float32) if extra is None else extra
     src = orig[kept]
     out_mu[kept], out_ls[kept], out_q[kept] = means[src], scales[src], quats[src]
-    out_op[kept], out_sh[kept] = opacities[src], sh[src]
+    out_op[kept], out_sh[kept], out_dil[kept] = opacities[src], sh[src], extra[src]
     err = group_error(iner, w)
     mg = ~kept
     if mg.any():
         psh = (shc[mg] / w[mg, None]).reshape(-1, *sh.shape[1:])
-        light, delta = w[mg], 0.0
         if dilation > 0 and pixel_error > 0 and err > 0:
-            delta = dilation * (err / pixel_error) ** 2
-            shown = alpha * dilated_footprint(np.exp(2 * scales.astype(f8)), delta)
-            light = np.bincount(label, weights=shown, minlength=len(mu))[mg]
-        cols = _parents(mu[mg], cov[mg], light, clear[mg], psh, delta)
-        out_mu[mg], out_ls[mg], out_q[mg], out_op[mg], out_sh[mg] = cols
+            px2 = (err / pixel_error) ** 2  # world units^2 per px^2 where the group takes over
+            cols = _classic_parents(
+                mu, cov, clear, psh, mg, label, means, scales, quats, alpha, dilation, px2
+            )
+        else:
+            cols = (*_parents(mu[mg], cov[mg], w[mg], clear[mg], psh), np.zeros(mg.sum()))
+        out_mu[mg], out_ls[mg], out_q[mg], out_op[mg], out_sh[mg], out_dil[mg] = cols
     order = np.argsort(morton_codes(out_mu, lo, hi), kind="stable")
-    cols = tuple(x[order] for x in (out_mu, out_ls, out_q, out_op, out_sh))
+    cols = tuple(x[order] for x in (out_mu, out_ls, out_q, out_op, out_sh, out_dil))
     return cols, iner[order], err
+
+
+# -- classic light of merged splats --------------------------------------------------
+MAX_PIECES = 10  # composites of larger clusters are not summed (2^k terms); see below
+MAX_DILATION = 16.0  # px^2 of extra dilation a merged splat may carry
+# The share of the extra dilation matched where a cluster takes over that its parent
+# keeps: under a budget the cut draws most nodes nearer than that (coarser than the
+# pixel error asks), where their pieces spread wider than the dilation and composite to
+# less. Taebak at 2M splats, s = 0.6 / 1.0: share 0.5 34.2 / 30.7 dB, 0.7 33.8-34.1 /
+# 30.8, 1.0 32.9 / 30.2, 1.5 30.3 / 28.4 (bench/results/lod.md).
+DILATION_SHARE = 0.7
+
+
+def _composite_py(start, mu, cov, alpha, out):
+    """Light (alpha x footprint units) of each cluster's pieces composited over each
+    other, summed over the three coordinate planes of the cluster's frame: the
+    inclusion-exclusion sum over subsets S of (-1)^(|S|+1) prod alpha x integral of the
+    product of their Gaussians (a Gaussian integral: |P|^-1/2 exp(-(c - b^T P^-1 b)/2)
+    with P, b, c the summed precisions, precision-weighted means and Mahalanobis
+    constants). Exact for clusters of up to ``MAX_PIECES``; -1 for larger ones."""
+    planes = ((1, 2), (0, 2), (0, 1))
+    for g in range(len(start) - 1):
+        a0, k = start[g], start[g + 1] - start[g]
+        if k > MAX_PIECES:
+            out[g] = -1.0
+            continue
+        total = 0.0
+        for u, v in planes:
+            pa = np.empty(k)
+            pb = np.empty(k)
+            pc = np.empty(k)
+            for i in range(k):
+                j = a0 + i
+                suu, suv, svv = cov[j, u, u], cov[j, u, v], cov[j, v, v]
+                det = suu * svv - suv * suv
+                pa[i], pb[i], pc[i] = svv / det, -suv / det, suu / det
+            for mask in range(1, 1 << k):
+                qa = qb = qc = 0.0
+                bu = bv = cc = 0.0
+                prod, sign = 1.0, -1.0
+                for i in range(k):
+                    if mask >> i & 1:
+                        j = a0 + i
+                        x, y = mu[j, u], mu[j, v]
+                        qa += pa[i]
+                        qb += pb[i]
+                        qc += pc[i]
+                        bu += pa[i] * x + pb[i] * y
+                        bv += pb[i] * x + pc[i] * y
+                        cc += pa[i] * x * x + 2 * pb[i] * x * y + pc[i] * y * y
+                        prod *= alpha[j]
+                        sign = -sign
+                det = qa * qc - qb * qb
+                quad = (qc * bu * bu - 2 * qb * bu * bv + qa * bv * bv) / det
+                total += sign * prod * math.exp(-0.5 * max(cc - quad, 0.0)) / math.sqrt(det)
+        out[g] = total
+
+
+_composite = None
+
+
+def _classic_parents(mu, cov, clear, psh, mg, label, means, scales, quats, alpha, dil, px2):
+    """Columns of the merged clusters ``mg`` for classic rendering where selection swaps
+    them in (``px2`` world units^2 per px^2), each piece widened there by classic's
+    dilation (``dil`` px^2).
+
+    Opacity: the pieces' summed light over the parent's widened footprint, capped by the
+    pieces stacked (``_parents``). Summing ignores how the pieces cover each other, which
+    suits a dense surface (the parent's neighbours overlap it as the pieces' did), but a
+    sub-pixel cluster of opaque pieces composites to more than any opacity <= 1 gives
+    one blob of the parent's size: four widened pieces of alpha 0.8 cover ~1.9x one
+    opaque blob. So the parent also gets ``DILATION_SHARE`` of the extra dilation (px^2)
+    that makes its light equal the pieces' composite (``_composite``: exact
+    inclusion-exclusion). It stays a
+    fixed size on screen, where a parent grown in world space occludes more the nearer
+    it is drawn. The pieces' own extra dilation is not counted: compounding it level
+    after level costs Taebak 1-3 dB (bench/results/lod.md)."""
+    global _composite
+    if _composite is None:
+        _composite = _njit(_composite_py)
+    f8 = np.float64
+    pm = mu[mg]
+    # the pieces of each merged cluster, grouped, in the cluster's principal frame
+    cid = np.flatnonzero(mg)
+    slot = np.full(len(mu), -1)
+    slot[cid] = np.arange(len(cid))
+    pieces = np.flatnonzero(slot[label] >= 0)
+    pieces = pieces[np.argsort(slot[label[pieces]], kind="stable")]
+    ps = slot[label[pieces]]
+    start = np.searchsorted(ps, np.arange(len(cid) + 1))
+    widen = dil * px2
+    shown = alpha[pieces] * dilated_footprint(np.exp(2 * scales[pieces].astype(f8)), widen)
+    summed = np.bincount(ps, weights=shown, minlength=len(cid))
+    cols = _parents(pm, cov[mg], summed, clear[mg], psh, widen)
+    _, _, rot = _shape(cov[mg])
+    rot = rot[ps]
+    pcov = np.einsum("nji,njk,nkl->nil", rot, covariances(scales[pieces], quats[pieces]), rot)
+    pcov += widen * np.eye(3)
+    pmu = np.einsum("nji,nj->ni", rot, means[pieces].astype(f8) - pm[ps])
+    light = np.empty(len(cid))
+    _composite(start, pmu, pcov, alpha[pieces], light)
+    # extra dilation e solving pa x footprint(lam, (dil + e) px2) = light (monotone in e)
+    lam = np.exp(2 * cols[1].astype(f8))
+    need = light * (1.0 + np.exp(-cols[3].astype(f8)))  # light / parent alpha
+    short = need > dilated_footprint(lam, widen) * (1 + 1e-9)
+    lo, hi = np.zeros(len(cid)), np.full(len(cid), MAX_DILATION)
+    for _ in range(40 if short.any() else 0):
+        mid = 0.5 * (lo + hi)
+        up = dilated_footprint(lam, widen + mid * px2) < need
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    return (*cols, (DILATION_SHARE * np.where(short, 0.5 * (lo + hi), 0.0)).astype(np.float32))
 
 
 def group_error(inertia: np.ndarray, light: np.ndarray) -> float:

@@ -87,8 +87,29 @@ def pack_pool(splats: Splats) -> tuple[bytes, bytes]:
     geom[:, GEOMETRY.cols("quat")] = splats.quats
     geom[:, GEOMETRY.cols("log_scale")] = splats.scales
     geom[:, GEOMETRY.cols("dc")] = splats.sh[:, 0]
+    if splats.dilation is not None:
+        geom[:, GEOMETRY.offset("dilation")] = splats.dilation
     rest = np.ascontiguousarray(splats.sh[:, 1:].reshape(n, sh_rest_floats(splats.sh_degree)))
     return geom.tobytes(), rest.tobytes()
+
+
+def unpack_pool(geometry: np.ndarray, sh_rest: np.ndarray, sh_degree: int) -> Splats:
+    """Splats of (N, GEOM_FLOATS) pool records and their (N, F) SH rest (``pack_pool``'s
+    inverse; a LOD chunk's ``decode_chunk`` output renders with the reference this way)."""
+    n = len(geometry)
+    k = (sh_degree + 1) ** 2
+    sh = np.zeros((n, k, 3), np.float32)
+    sh[:, 0] = geometry[:, GEOMETRY.cols("dc")]
+    sh[:, 1:] = sh_rest[:, : (k - 1) * 3].reshape(n, k - 1, 3)
+    dilation = geometry[:, GEOMETRY.offset("dilation")]
+    return Splats(
+        geometry[:, GEOMETRY.cols("mean")],
+        geometry[:, GEOMETRY.cols("log_scale")],
+        geometry[:, GEOMETRY.cols("quat")],
+        geometry[:, GEOMETRY.offset("opacity")],
+        sh,
+        dilation=dilation if dilation.any() else None,
+    )
 
 
 def to_scene_data(splats: Splats, name: str = "") -> SceneData:

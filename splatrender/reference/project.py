@@ -1,7 +1,8 @@
 """Float64 twin of the projection pass (shaders/project.wgsl).
 
 Image formation of the reference 3DGS model (gsplat "classic" and "antialiased"):
-EWA projection with the 1.3*tan(fov) clamp, 0.3 px^2 dilation, opacity
+EWA projection with the 1.3*tan(fov) clamp, 0.3 px^2 dilation (plus a splat's own, if
+it carries one: merged LOD splats), opacity
 compensation in antialiased mode, radius from the 3-sigma extent.
 """
 
@@ -112,7 +113,8 @@ def project(
         cov2 = j @ covc @ j.transpose(0, 2, 1)
         a, b, c = cov2[:, 0, 0], cov2[:, 0, 1], cov2[:, 1, 1]
         det0 = a * c - b * b
-        a, c = a + EPS2D, c + EPS2D
+        dilation = EPS2D if splats.dilation is None else EPS2D + splats.dilation.astype(f8)
+        a, c = a + dilation, c + dilation
         det = a * c - b * b
         comp = np.sqrt(np.maximum(det0 / det, 0.0))
         conic = np.stack([c / det, -b / det, a / det], axis=1)

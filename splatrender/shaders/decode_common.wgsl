@@ -131,8 +131,8 @@ fn store_splat(
     for (var k = 0u; k < 4u; k++) {
         geometry[o + GEOM_QUAT + k] = quat[k];
     }
+    geometry[o + GEOM_DILATION] = 0.0;
     geometry[o + GEOM_PAD] = 0.0;
-    geometry[o + GEOM_PAD + 1u] = 0.0;
     return true;
 }
 

@@ -6,7 +6,9 @@ same names from here. Nothing in this file may be retyped in a ``.wgsl`` file.
 
 Splat pool (what a pool page holds per splat, float32, raw 3DGS parameters):
   geometry, ``GEOM_FLOATS`` per splat: mean xyz, opacity logit, quaternion w,x,y,z
-  (unnormalised), log scale xyz, SH DC rgb, padding to 16 floats.
+  (unnormalised), log scale xyz, SH DC rgb, extra dilation (px^2 added to the projected
+  covariance on top of ``EPS2D``: 0 from every file decoder; merged LOD splats of a
+  classic set carry it, see lod/merge.py), padding to 16 floats.
   SH rest, ``sh_rest_floats(degree)`` per splat: coefficient-major, rgb interleaved,
   ``[(k-1)*3 + c]`` for k = 1..(deg+1)^2-1, c = r,g,b.
 
@@ -60,8 +62,11 @@ class Record:
 
 GEOMETRY = Record(
     "GEOM",
-    (("mean", 3), ("opacity", 1), ("quat", 4), ("log_scale", 3), ("dc", 3), ("pad", 2)),
-)
+    (
+        ("mean", 3), ("opacity", 1), ("quat", 4), ("log_scale", 3), ("dc", 3),
+        ("dilation", 1), ("pad", 1),
+    ),
+)  # fmt: skip
 PROJECTED = Record("PROJ", (("xy", 2), ("conic", 3), ("color", 3), ("opacity", 1)))
 # The header of a LOD chunk in u32 words (lod/chunk.py documents the format).
 CHUNK_HEADER = Record(
@@ -70,7 +75,8 @@ CHUNK_HEADER = Record(
         ("magic", 1), ("version", 1), ("count", 1), ("sh_degree", 1),
         ("pos_min", 3), ("pos_step", 3), ("lscale_min", 1), ("lscale_step", 1),
         ("dc_min", 3), ("dc_step", 3), ("sh_min", 3), ("sh_step", 3),
-        ("core_offset", 1), ("sh_offset", 1), ("sh_words", 1), ("zero", 5),
+        ("core_offset", 1), ("sh_offset", 1), ("sh_words", 1),
+        ("dilation_offset", 1), ("dilation_step", 1), ("zero", 3),
     ),
     unit="WORDS",
 )  # fmt: skip

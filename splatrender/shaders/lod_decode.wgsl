@@ -81,8 +81,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     geom[g + GEOM_DC] = aff((w2 >> 16u) & 0xFFu, CHUNK_DC_MIN, CHUNK_DC_STEP);
     geom[g + GEOM_DC + 1u] = aff(w2 >> 24u, CHUNK_DC_MIN + 1u, CHUNK_DC_STEP + 1u);
     geom[g + GEOM_DC + 2u] = aff(w3 & 0xFFu, CHUNK_DC_MIN + 2u, CHUNK_DC_STEP + 2u);
+    // Extra dilation: one byte per splat in an optional section (offset 0 = none).
+    var dilation = 0.0;
+    let dil_base = chunk[CHUNK_DILATION_OFFSET];
+    if (dil_base != 0u) {
+        let byte = (chunk[dil_base + i / 4u] >> (8u * (i % 4u))) & 0xFFu;
+        dilation = f32(byte) * hf(CHUNK_DILATION_STEP);
+    }
+    geom[g + GEOM_DILATION] = dilation;
     geom[g + GEOM_PAD] = 0.0;
-    geom[g + GEOM_PAD + 1u] = 0.0;
 
     // SH rest: one byte per coefficient in the chunk; the pool may hold more or fewer.
     let chunk_floats = ((degree + 1u) * (degree + 1u) - 1u) * 3u;

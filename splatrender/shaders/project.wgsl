@@ -144,8 +144,10 @@ fn main(
     let b = cov2[1][0];
     var c = cov2[1][1];
     let det0 = a * c - b * b;
-    a += EPS2D;
-    c += EPS2D;
+    // Merged LOD splats carry extra screen-space dilation (lod/merge.py).
+    let dilation = EPS2D + geometry[g + GEOM_DILATION];
+    a += dilation;
+    c += dilation;
     let det = a * c - b * b;
     if (!(det > 0.0)) {
         return;

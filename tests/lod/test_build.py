@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -11,13 +12,15 @@ import pytest
 from splatrender.errors import FormatError
 from splatrender.formats.splats import Splats
 from splatrender.lod.build import build
-from splatrender.lod.chunk import HEADER_BYTES, ChunkHeader, bytes_per_splat
+from splatrender.lod.chunk import HEADER_BYTES, ChunkHeader, bytes_per_splat, dilation_words
 from splatrender.lod.codec import decode_chunk, decode_quats, encode_chunk, encode_quats
 from splatrender.lod.manifest import parse_manifest
 from splatrender.lod.merge import merge_groups
 from splatrender.reference.metrics import psnr
+from splatrender.reference.pool import unpack_pool
 from splatrender.reference.render import render
 from splatrender.render.camera import Camera
+from splatrender.shaders.layout import CHUNK_HEADER, GEOM_FLOATS, GEOMETRY
 from tests.lod.synth import random_splats
 
 
@@ -59,9 +62,28 @@ def test_quaternion_codes_exact_for_axes():
 def test_bad_chunks_rejected():
     s = random_splats(100)
     data = encode_chunk(*_cols(s))
-    for bad in (data[:50], data[:-4], b"XXXX" + data[4:]):
+    dil = encode_chunk(*_cols(s), np.linspace(0, 2, 100))
+    at = 4 * CHUNK_HEADER.offset("dilation_offset")
+    moved = dil[:at] + struct.pack("<I", 7) + dil[at + 4 :]
+    negative = dil[: at + 4] + struct.pack("<f", -1.0) + dil[at + 8 :]
+    for bad in (data[:50], data[:-4], b"XXXX" + data[4:], dil[:-4], moved, negative):
         with pytest.raises(FormatError):
             ChunkHeader.parse(bad)
+
+
+def test_dilation_section_roundtrip():
+    s = random_splats(101, 1)
+    d = np.linspace(0, 2.5, 101)
+    data = encode_chunk(*_cols(s), d)
+    assert len(data) == HEADER_BYTES + 101 * bytes_per_splat(1) + 4 * dilation_words(101)
+    geom, rest = decode_chunk(data)
+    assert np.abs(geom[:, GEOMETRY.offset("dilation")] - d).max() <= 2.5 / 255 * 0.51 + 1e-6
+    plain, plain_rest = decode_chunk(encode_chunk(*_cols(s)))
+    rest_cols = np.arange(GEOM_FLOATS) != GEOMETRY.offset("dilation")
+    assert np.array_equal(geom[:, rest_cols], plain[:, rest_cols])  # nothing else moved
+    assert np.array_equal(rest, plain_rest)
+    # all zero: no section at all
+    assert encode_chunk(*_cols(s), np.zeros(101)) == encode_chunk(*_cols(s))
 
 
 def _cluster(n: int, seed: int) -> Splats:
@@ -140,8 +162,7 @@ def test_level_looks_like_full_detail_far_away(tmp_path, mode):
     h = parse_manifest((tmp_path / "lod.json").read_bytes())
     lvl1 = [n for n in h.nodes.values() if n.level == 1]
     parts = [decode_chunk((tmp_path / n.file).read_bytes()) for n in lvl1]
-    geom = np.concatenate([g for g, _ in parts])
-    coarse = Splats(geom[:, :3], geom[:, 8:11], geom[:, 4:8], geom[:, 3], geom[:, None, 11:14])
+    coarse = unpack_pool(*(np.concatenate(x) for x in zip(*parts, strict=True)), 0)
     cam = Camera.look_at((0, -20, -20), (0, 0, 0), (0, -1, 0), width=48, height=48, fov_y_deg=8)
     full, lod = render(s, cam, mode), render(coarse, cam, mode)  # the mode built for
     # 4x fewer splats; classic: 27.5 dB (the format-1 merge of fixed runs: 23.8 dB, its
@@ -153,4 +174,10 @@ def test_manifest_is_json_with_documented_bytes(tmp_path):
     build(random_splats(3000, 2), tmp_path, chunk=1000, progress=False)
     m = json.loads((tmp_path / "lod.json").read_text())
     assert m["bytes_per_splat"] == 40 and m["sh_degree"] == 2
-    assert all(c["size"] == HEADER_BYTES + c["count"] * 40 for c in m["chunks"])
+    bundle = (tmp_path / "chunks.bin").read_bytes()
+    for c in m["chunks"]:
+        h = ChunkHeader.parse(bundle[c["offset"] : c["offset"] + c["size"]])
+        # leaves carry no dilation section; merged classic chunks one byte per splat
+        extra = 4 * dilation_words(c["count"]) if h.dilated else 0
+        assert c["size"] == HEADER_BYTES + c["count"] * 40 + extra
+        assert h.dilated == (c["level"] > 0)

@@ -8,16 +8,20 @@ import pytest
 from splatrender.gpu import COPY_SRC, STORAGE
 from splatrender.lod.codec import decode_chunk, encode_chunk
 from splatrender.lod.gpu_decode import ChunkDecoder
-from splatrender.shaders.layout import GEOM_FLOATS, sh_rest_floats
+from splatrender.shaders.layout import GEOM_FLOATS, GEOMETRY, sh_rest_floats
 from tests.lod.synth import random_splats
 
 pytestmark = pytest.mark.gpu
 
 
-@pytest.mark.parametrize(("n", "degree", "pool_degree"), [(1000, 0, 0), (777, 3, 3), (300, 1, 2)])
-def test_gpu_decode_matches_numpy(device, run, n, degree, pool_degree):
+@pytest.mark.parametrize(
+    ("n", "degree", "pool_degree", "dilated"),
+    [(1000, 0, 0, False), (777, 3, 3, True), (300, 1, 2, False), (301, 2, 2, True)],
+)
+def test_gpu_decode_matches_numpy(device, run, n, degree, pool_degree, dilated):
     s = random_splats(n, degree, seed=n)
-    data = encode_chunk(s.means, s.scales, s.quats, s.opacities, s.sh)
+    dil = np.random.default_rng(n).uniform(0, 3, n) if dilated else None
+    data = encode_chunk(s.means, s.scales, s.quats, s.opacities, s.sh, dil)
     dec = ChunkDecoder(device, 1024, pool_degree)
     fr = sh_rest_floats(pool_degree)
     geom = device.create_buffer(1024 * GEOM_FLOATS * 4, [STORAGE, COPY_SRC])
@@ -26,6 +30,10 @@ def test_gpu_decode_matches_numpy(device, run, n, degree, pool_degree):
     g = np.frombuffer(run(device.read_buffer(geom)), np.float32)[: n * GEOM_FLOATS]
     g = g.reshape(n, GEOM_FLOATS)
     ref_g, ref_r = decode_chunk(data)
+    got = ref_g[:, GEOMETRY.offset("dilation")]
+    # the dilation section: 8 bits over [0, max]
+    want, tol = (0.0, 0.0) if dil is None else (dil, dil.max() / 255 * 0.51)
+    assert np.abs(got - want).max() <= tol
     np.testing.assert_allclose(g, ref_g, rtol=2e-6, atol=2e-6)
     if fr:
         r = np.frombuffer(run(device.read_buffer(sh)), np.float32)[: n * fr].reshape(n, fr)
