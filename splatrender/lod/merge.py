@@ -187,12 +187,15 @@ def _parents(
     clear: np.ndarray,
     psh: np.ndarray,
     delta: float = 0.0,
+    shape: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """float32 splat columns of moment-matched parents: means, covariances, the children's
     light (sum alpha x footprint), the light their stack lets through (prod 1 - alpha), SH.
     With ``delta``, ``light`` is the children's light as classic rendering shows it at
-    that dilation (``dilated_footprint``) and the parent matches it at the same dilation."""
-    pls, pq, _ = _shape(pc)
+    that dilation (``dilated_footprint``) and the parent matches it at the same dilation.
+    ``shape``: ``_shape(pc)`` if the caller has it already."""
+    pls, pq, _ = _shape(pc) if shape is None else shape
+    pls = pls.copy()  # grown below
     parea = dilated_footprint(np.exp(2 * pls), delta) if delta > 0 else footprint(pls)
     cover = light / np.maximum(parea, 1e-300)
     stacked = 1.0 - clear
@@ -500,9 +503,9 @@ def _classic_parents(mu, cov, clear, psh, mg, label, means, scales, quats, alpha
     widen = dil * px2
     shown = alpha[pieces] * dilated_footprint(np.exp(2 * scales[pieces].astype(f8)), widen)
     summed = np.bincount(ps, weights=shown, minlength=len(cid))
-    cols = _parents(pm, cov[mg], summed, clear[mg], psh, widen)
-    _, _, rot = _shape(cov[mg])
-    rot = rot[ps]
+    shape = _shape(cov[mg])
+    cols = _parents(pm, cov[mg], summed, clear[mg], psh, widen, shape)
+    rot = shape[2][ps]
     pcov = np.einsum("nji,njk,nkl->nil", rot, covariances(scales[pieces], quats[pieces]), rot)
     pcov += widen * np.eye(3)
     pmu = np.einsum("nji,nj->ni", rot, means[pieces].astype(f8) - pm[ps])
