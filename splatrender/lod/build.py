@@ -45,6 +45,7 @@ import numpy as np
 
 from ..errors import FormatError
 from ..formats.splats import Splats, sh_coeffs
+from ..shaders.layout import EPS2D
 from .chunk import MAX_CHUNK, bytes_per_splat
 from .codec import encode_chunk
 from .manifest import DISPLACEMENT_PIXEL_ERROR, FORMAT_NAME, FORMAT_VERSION, MANIFEST_NAME
@@ -55,7 +56,7 @@ LEVEL_COLUMNS = (*COLUMNS, "dilation")  # what a level holds: + extra dilation (
 DEFAULT_CHUNK = 32768
 DEFAULT_FANOUT = 2
 RENDER_MODES = ("classic", "antialiased")
-CLASSIC_DILATION = 0.3  # px^2 classic rendering adds to every projected covariance
+CLASSIC_DILATION = EPS2D  # px^2 classic rendering adds to every projected covariance
 DEFAULT_BLOCK = 131072  # parents merged per block (children = block * fanout)
 BUNDLE_NAME = "chunks.bin"
 
@@ -211,8 +212,10 @@ class Columns:
 
     def __init__(self, folder: Path, name: str, n: int, sh_degree: int) -> None:
         k = sh_coeffs(sh_degree)
-        shapes = {"means": (3,), "scales": (3,), "quats": (4,), "opacities": (), "sh": (k, 3)}
-        shapes["dilation"] = ()
+        shapes = {
+            "means": (3,), "scales": (3,), "quats": (4,), "opacities": (), "sh": (k, 3),
+            "dilation": (),
+        }  # fmt: skip
         self.n = n
         self.arrays = {
             c: np.memmap(folder / f"{name}.{c}", np.float32, "w+", shape=(max(n, 1), *shapes[c]))

@@ -74,6 +74,11 @@ def dilation_words(count: int) -> int:
     return (count + 3) // 4
 
 
+def dilation_offset(count: int, degree: int) -> int:
+    """Word offset of the dilation section: right after the SH rest."""
+    return HEADER_WORDS + (CORE_WORDS + sh_words(degree)) * count
+
+
 def chunk_size(count: int, degree: int, dilated: bool = False) -> int:
     """Bytes of a chunk; ``dilated``: with the dilation section."""
     return HEADER_BYTES + count * bytes_per_splat(degree) + 4 * dilated * dilation_words(count)
@@ -103,8 +108,7 @@ class ChunkHeader:
 
     @property
     def dilation_offset(self) -> int:
-        """Word offset of the dilation section (right after the SH rest)."""
-        return HEADER_WORDS + (CORE_WORDS + sh_words(self.sh_degree)) * self.count
+        return dilation_offset(self.count, self.sh_degree)
 
     def pack(self) -> bytes:
         d = self.sh_degree
@@ -151,12 +155,11 @@ class ChunkHeader:
             raise FormatError(source, f"chunk claims {count} splats (max {MAX_CHUNK})")
         at = CHUNK_HEADER.offset("core_offset")
         core_off, sh_off, shw, dil_off, dil_step = v[at : at + 5]
-        dil_end = HEADER_WORDS + (CORE_WORDS + sh_words(degree)) * count
         if (
             core_off != HEADER_WORDS
             or sh_off != HEADER_WORDS + CORE_WORDS * count
             or shw != (sh_words(degree))
-            or dil_off not in (0, dil_end)
+            or dil_off not in (0, dilation_offset(count, degree))
         ):
             raise FormatError(source, "chunk header offsets are inconsistent")
         if dil_off and not (math.isfinite(dil_step) and dil_step >= 0):

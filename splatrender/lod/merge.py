@@ -483,15 +483,14 @@ def _classic_parents(mu, cov, clear, psh, mg, label, means, scales, quats, alpha
     one blob of the parent's size: four widened pieces of alpha 0.8 cover ~1.9x one
     opaque blob. So the parent also gets ``DILATION_SHARE`` of the extra dilation (px^2)
     that makes its light equal the pieces' composite (``_composite``: exact
-    inclusion-exclusion). It stays a
-    fixed size on screen, where a parent grown in world space occludes more the nearer
-    it is drawn. The pieces' own extra dilation is not counted: compounding it level
-    after level costs Taebak 1-3 dB (bench/results/lod.md)."""
+    inclusion-exclusion). It stays a fixed size on screen, where a parent grown in world
+    space occludes more the nearer it is drawn. The pieces' own extra dilation is not
+    counted: compounding it level after level costs Taebak 1-3 dB (bench/results/lod.md)."""
     global _composite
     if _composite is None:
         _composite = _njit(_composite_py)
     f8 = np.float64
-    pm = mu[mg]
+    pm, pc = mu[mg], cov[mg]
     # the pieces of each merged cluster, grouped, in the cluster's principal frame
     cid = np.flatnonzero(mg)
     slot = np.full(len(mu), -1)
@@ -503,8 +502,8 @@ def _classic_parents(mu, cov, clear, psh, mg, label, means, scales, quats, alpha
     widen = dil * px2
     shown = alpha[pieces] * dilated_footprint(np.exp(2 * scales[pieces].astype(f8)), widen)
     summed = np.bincount(ps, weights=shown, minlength=len(cid))
-    shape = _shape(cov[mg])
-    cols = _parents(pm, cov[mg], summed, clear[mg], psh, widen, shape)
+    shape = _shape(pc)
+    cols = _parents(pm, pc, summed, clear[mg], psh, widen, shape)
     rot = shape[2][ps]
     pcov = np.einsum("nji,njk,nkl->nil", rot, covariances(scales[pieces], quats[pieces]), rot)
     pcov += widen * np.eye(3)
@@ -514,6 +513,7 @@ def _classic_parents(mu, cov, clear, psh, mg, label, means, scales, quats, alpha
     # extra dilation e solving pa x footprint(lam, (dil + e) px2) = light (monotone in e)
     lam = np.exp(2 * cols[1].astype(f8))
     need = light * (1.0 + np.exp(-cols[3].astype(f8)))  # light / parent alpha
+    # (clusters over MAX_PIECES have light -1: never short, no extra dilation)
     short = need > dilated_footprint(lam, widen) * (1 + 1e-9)
     lo, hi = np.zeros(len(cid)), np.full(len(cid), MAX_DILATION)
     for _ in range(40 if short.any() else 0):

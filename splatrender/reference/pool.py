@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from ..formats.splats import Splats
+from ..formats.splats import Splats, sh_coeffs
 from ..render.scene_data import SceneData
 from ..scene.bounds import BOUNDS_PERCENTILE, FRAMING_MIN_ALPHA
 from ..shaders.layout import (
@@ -97,10 +97,9 @@ def unpack_pool(geometry: np.ndarray, sh_rest: np.ndarray, sh_degree: int) -> Sp
     """Splats of (N, GEOM_FLOATS) pool records and their (N, F) SH rest (``pack_pool``'s
     inverse; a LOD chunk's ``decode_chunk`` output renders with the reference this way)."""
     n = len(geometry)
-    k = (sh_degree + 1) ** 2
-    sh = np.zeros((n, k, 3), np.float32)
+    sh = np.zeros((n, sh_coeffs(sh_degree), 3), np.float32)
     sh[:, 0] = geometry[:, GEOMETRY.cols("dc")]
-    sh[:, 1:] = sh_rest[:, : (k - 1) * 3].reshape(n, k - 1, 3)
+    sh[:, 1:] = sh_rest[:, : sh_rest_floats(sh_degree)].reshape(n, -1, 3)
     dilation = geometry[:, GEOMETRY.offset("dilation")]
     return Splats(
         geometry[:, GEOMETRY.cols("mean")],
