@@ -6,10 +6,11 @@
 Each size is sorted by every kernel in turn, the order rotating from one repeat to the
 next, so the kernels share whatever else the machine is doing; medians and ratios to the
 first kernel are printed. A kernel is ``default`` (this adapter's Tuning), ``ranking``
-(workgroup ranking), ``serial:KEYS`` or ``subgroup:KEYS`` (keys per block), each with the
-Tuning's scan. ``--frame SCENE`` renders one 1280x720 frame of SCENE first and adds its
-depth sort (visible count, 32-bit keys) and tile sort (pair count, tile-id bits) sizes;
-the keys themselves are uniform random of those sizes and bits.
+(workgroup ranking), ``serial:KEYS`` or ``subgroup:KEYS`` (keys per block), optionally
+``/THREADS`` per workgroup (``serial:4096/32``; else 128), each with the Tuning's scan.
+``--frame SCENE`` renders one 1280x720 frame of SCENE first and adds its depth sort
+(visible count, 32-bit keys) and tile sort (pair count, tile-id bits) sizes; the keys
+themselves are uniform random of those sizes and bits.
 
 Times with GPU timestamp queries when the adapter has them (else the CPU clock around
 waiting for the queue, "cpu wall"); on a CPU adapter (lavapipe) also the process CPU
@@ -46,14 +47,17 @@ def _kernel_args(name: str, tuning: Tuning) -> dict:
         return {
             "serial_keys": tuning.sort_serial_keys,
             "subgroup_keys": tuning.sort_subgroup_keys,
+            "workgroup": tuning.sort_workgroup,
             **scan,
         }
     if name == "ranking":
         return {}
     kind, _, keys = name.partition(":")
+    keys, _, wg = keys.partition("/")
     if kind not in ("serial", "subgroup") or not keys.isdigit():
         raise SystemExit(f"unknown kernel {name!r}: default, ranking, serial:N, subgroup:N")
-    return {f"{kind}_keys": int(keys), **scan}
+    extra = {"workgroup": int(wg)} if wg else {}
+    return {f"{kind}_keys": int(keys), **scan, **extra}
 
 
 async def _frame_sizes(device, location: str) -> list[tuple[int, int, str]]:

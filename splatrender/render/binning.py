@@ -42,6 +42,7 @@ class Binning:
             capacity,
             label,
             serial_keys=t.sort_serial_keys,
+            workgroup=t.sort_workgroup,
             scan_serial_block=t.scan_serial_block,
             subgroup_keys=t.sort_subgroup_keys,
         )

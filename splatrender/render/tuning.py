@@ -26,11 +26,18 @@ class Tuning:
     from workgroup memory then serves them all (lavapipe: 8 rows ~8x faster than 1)."""
     sort_serial_keys: int
     """Keys per thread of the serial radix-sort kernels, 0 for workgroup ranking.
-    Measured side by side (bench/bench_sort.py; 700K 14-bit keys / 91K 32-bit keys):
-    SwiftShader 148 / 47 ms against 819 / 251 ms with ranking; lavapipe 78 / 23 against
-    139 / 36."""
+    Measured side by side (bench/bench_sort.py; 700K 14-bit keys / 91K 32-bit keys,
+    8192 keys per block): SwiftShader 148 / 47 ms against 819 / 251 ms with ranking;
+    lavapipe 78 / 23 against 139 / 36."""
     scan_serial_block: int
     """Items per thread of the serial scan kernels, 0 for the workgroup scan."""
+    sort_workgroup: int = 128
+    """Threads per workgroup of the radix-sort kernels. A CPU adapter runs each workgroup
+    on one core, and the serial kernels give each thread a whole block, so 128 threads
+    held a 1M-key depth sort (245 blocks) in two workgroups, the histograms and scatters
+    mostly on one core. Measured side by side (bench/bench_sort.py, 1M 32-bit / 2M 14-bit
+    keys, 4096 keys per block): 32 threads take lavapipe 30 / 32 ms against 57 / 41 ms
+    for 8192 keys x 128 threads, SwiftShader 81 / 76 against 145 / 77; same CPU time."""
     sort_subgroup_keys: int = 0
     """Keys per subgroup of the subgroup-ranking sort scatter (radix_sort_subgroup.wgsl),
     0 for none; used only where the device has subgroups, else ``sort_serial_keys``
@@ -60,8 +67,9 @@ class Tuning:
 CPU_ADAPTER = Tuning(
     tile_size=SOFTWARE_TILE_SIZE,
     raster_rows=8,
-    sort_serial_keys=8192,
+    sort_serial_keys=4096,
     scan_serial_block=256,
+    sort_workgroup=32,
     raster_direct=True,
 )
 GPU = Tuning(tile_size=TILE_SIZE, raster_rows=4, sort_serial_keys=0, scan_serial_block=0)

@@ -28,10 +28,11 @@ def rng():
 
 # The three kernels: workgroup ranking (GPUs), one block per thread (CPU adapters) and
 # one block per subgroup (ballot ranking, where the device has subgroups); the blocks
-# are small here so the counts below cross many block boundaries.
+# are small here so the counts below cross many block boundaries (and, serial with the
+# CPU adapters' 32 threads, workgroup boundaries).
 KERNELS = {
     "ranking": {},
-    "serial": {"serial_keys": 1000, "scan_serial_block": 16},
+    "serial": {"serial_keys": 500, "scan_serial_block": 16, "workgroup": 32},
     "subgroup": {"subgroup_keys": 1000, "scan_serial_block": 16},
 }
 
