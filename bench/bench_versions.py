@@ -3,7 +3,7 @@ revision against the working tree (or another revision), per stage, with evaluat
 per pixel.
 
     python bench/bench_versions.py --old REV [--new REV] [SCENE ...] [--size 1280x720]
-        [--rounds 4] [--frames 3] [-o DIR]
+        [--rounds 4] [--frames 3] [--adapter llvmpipe] [-o DIR]
 
 A code change cannot be A/B-ed inside one process the way ``bench_raster.py`` does with
 ``Tuning`` fields, so the old revision is checked out into a temporary git worktree and
@@ -51,12 +51,19 @@ def checkout(rev: str | None):
             subprocess.run([*git, "worktree", "remove", "--force", str(tree)], check=False)
 
 
-def bench_once(tree: Path, scene: str, size: str, frames: int, out: Path) -> Run:
-    """One ``splatrender bench`` process on the code in ``tree``."""
+def bench_once(
+    tree: Path, scene: str, size: str, frames: int, out: Path, adapter: str = "llvmpipe"
+) -> Run:
+    """One ``splatrender bench`` process on the code in ``tree``. It runs in ``tree``:
+    ``python -m`` puts the working directory first on ``sys.path``, ahead of PYTHONPATH
+    (and of the editable install's finder), so that is what picks the code."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    if Path(scene).exists():
+        scene = str(Path(scene).resolve())
     cmd = [sys.executable, "-m", "splatrender.cli.main", "bench", scene, "--size", size]
-    cmd += ["--frames", str(frames), "--adapter", "llvmpipe", "--no-progress", "-o", str(out)]
-    subprocess.run(cmd, check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    cmd += ["--frames", str(frames), "--adapter", adapter, "--no-progress"]
+    cmd += ["-o", str(out.resolve())]
+    subprocess.run(cmd, check=True, env=env, cwd=tree, stdout=subprocess.DEVNULL)
     (run,) = Results.read(out).runs
     return run
 
@@ -101,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--old", required=True, help="git revision of the old code")
     p.add_argument("--new", help="git revision of the new code (default: this tree)")
     p.add_argument("--size", default="1280x720")
+    p.add_argument("--adapter", default="llvmpipe", help="part of the adapter's name")
     p.add_argument("--rounds", type=int, default=4, help="runs of each version per scene")
     p.add_argument("--frames", type=int, default=3, help="timed frames per run")
     p.add_argument("-o", "--output", type=Path, default=Path("bench-versions"))
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.rounds):
                 for name in ("old", "new") if i % 2 == 0 else ("new", "old"):
                     out = args.output / f"{name}-round.json"
-                    run = bench_once(trees[name], scene, args.size, args.frames, out)
+                    run = bench_once(trees[name], scene, args.size, args.frames, out, args.adapter)
                     if name in runs:
                         runs[name].frames += run.frames
                     else:
