@@ -37,12 +37,11 @@ SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json"
 
 # Back to the shared-memory raster entry point (``main``) in a page or a native renderer.
 SHARED_RASTER = """
-from splatrender.render.indirect import BindCache
-from splatrender.shaders import load_shader
-r = viewer_app.renderer.rasterizer
-r.direct = False
-r.pipeline = r.device.compute_pipeline(load_shader("raster", r.consts), "main", "raster")
-r._binds = BindCache()
+import dataclasses
+from splatrender.render.raster import Rasterizer
+rd = viewer_app.renderer
+shared = dataclasses.replace(rd.tuning, raster_direct=False, raster_subgroup_chunk=0)
+rd.rasterizer = Rasterizer(rd.device, shared)
 """
 
 # The canvas blit (a fullscreen draw) instead of the copy CPU adapters present with.

@@ -131,24 +131,38 @@ def composite(
     return color, trans
 
 
-def evaluations(proj: Projected, width: int, height: int, tile: int = TILE_SIZE) -> dict[str, int]:
+def evaluations(
+    proj: Projected,
+    width: int,
+    height: int,
+    tile: int = TILE_SIZE,
+    thread_rows: int | None = None,
+) -> dict[str, int]:
     """Splat-pixel evaluations of rasterizing ``proj`` (the raster shader's ``STATS``
     counts, ``render.raster.RasterStats``): ``listed`` = pairs x tile pixels;
     ``until_stop`` = per image pixel, its tile's splats up to and including the one that
-    stopped it (all of them if none did); ``blended`` = those that changed the pixel."""
+    stopped it (all of them if none did); ``blended`` = those that changed the pixel.
+    With ``thread_rows`` (pixels per raster thread, one column of the tile: row r of
+    thread y is y + r * tile / thread_rows) also what the shader's threads run:
+    ``threads`` = per thread, its rows times its splats until all its pixels stopped;
+    ``lockstep`` = per tile, the busiest thread's count times the threads."""
     tiles_x, tiles_y = tile_grid(width, height, tile)
     pair_tile, splat = bin_tiles(proj, depth_order(proj), tiles_x, tile)
     bounds = np.searchsorted(pair_tile, np.arange(tiles_x * tiles_y + 1))
     out = {"listed": len(splat) * tile * tile, "until_stop": 0, "blended": 0}
+    if thread_rows:
+        out |= {"threads": 0, "lockstep": 0}
+        threads_y = tile // thread_rows
+        # the tile's rows in thread order: thread y holds rows y, y + threads_y, ...
+        thread_of_row = np.arange(tile) % threads_y
     for t in range(tiles_x * tiles_y):
         ids = splat[bounds[t] : bounds[t + 1]]
         if len(ids) == 0:
             continue
         ty, tx = divmod(t, tiles_x)
         x0, y0 = tx * tile, ty * tile
-        px, py = np.meshgrid(
-            np.arange(x0, min(x0 + tile, width)) + 0.5, np.arange(y0, min(y0 + tile, height)) + 0.5
-        )
+        w, h = min(tile, width - x0), min(tile, height - y0)
+        px, py = np.meshgrid(np.arange(x0, x0 + w) + 0.5, np.arange(y0, y0 + h) + 0.5)
         dx = proj.xy[ids, 0][:, None] - px.ravel()[None, :]
         dy = proj.xy[ids, 1][:, None] - py.ravel()[None, :]
         a, b, c = (proj.conic[ids, k][:, None] for k in range(3))
@@ -157,7 +171,16 @@ def evaluations(proj: Projected, width: int, height: int, tile: int = TILE_SIZE)
         alpha = np.where((sigma >= 0) & (alpha >= ALPHA_MIN), alpha, 0.0)
         stop = np.cumprod(1.0 - alpha, axis=0) < T_MIN
         stopped = stop.any(axis=0)
-        out["until_stop"] += int(np.where(stopped, np.argmax(stop, axis=0) + 1, len(ids)).sum())
+        stop_at = np.where(stopped, np.argmax(stop, axis=0) + 1, len(ids))  # (h*w,)
+        out["until_stop"] += int(stop_at.sum())
         keep = np.cumsum(stop, axis=0) == 0
         out["blended"] += int((keep & (alpha > 0)).sum())
+        if thread_rows:
+            # a thread runs until its last pixel stops (threads past the image edge: none)
+            rows_stop = stop_at.reshape(h, w)
+            ends = np.stack(
+                [rows_stop[thread_of_row[:h] == y].max(axis=0, initial=0) for y in range(threads_y)]
+            )  # (threads_y, w)
+            out["threads"] += int(ends.sum()) * thread_rows
+            out["lockstep"] += int(ends.max()) * thread_rows * tile * threads_y
     return out

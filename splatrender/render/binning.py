@@ -80,7 +80,6 @@ class Binning:
                     "rects": fb.rects,
                     "order": fb.order,
                     "offsets": fb.offsets,
-                    "projected": fb.projected,
                 },
                 fb.args_binding(ARGS_VISIBLE),
             )

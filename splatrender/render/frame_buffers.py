@@ -12,7 +12,7 @@ import struct
 
 from ..errors import RenderError
 from ..gpu import COPY_DST, COPY_SRC, INDIRECT, STORAGE, UNIFORM, Binding, Buffer, Device
-from ..shaders.layout import COUNTER, COUNTERS, FRAME_UNIFORMS, PROJ_FLOATS, WORKGROUP
+from ..shaders.layout import COUNTER, COUNTERS, FRAME_UNIFORMS, PROJ_FLOATS, RECT, WORKGROUP
 from .frame_uniforms import tile_grid
 
 # Indirect-args slots, 256 bytes apart (storage binding offset alignment).
@@ -80,7 +80,7 @@ class FrameBuffers:
         self._release("projected", "rects", "depth_keys", "depth_vals", "ids", "offsets")
         self.visible_capacity = n
         self.projected = d.create_buffer(n * 4 * PROJ_FLOATS, usage, "projected")
-        self.rects = d.create_buffer(n * 8, usage, "rects")
+        self.rects = d.create_buffer(n * 4 * RECT.size, usage, "rects")
         self.depth_keys = d.create_buffer(n * 4, usage, "depth-keys")
         self.depth_vals = d.create_buffer(n * 4, usage, "depth-vals")
         self.ids = d.create_buffer(n * 4, usage, "ids")

@@ -8,7 +8,8 @@ the GPU and becomes the indirect grid of the passes after it. Twin:
 from __future__ import annotations
 
 from ..gpu import COPY_DST, UNIFORM, ComputePass, Device
-from ..shaders import load_shader
+from ..gpu.base import SUBGROUPS
+from ..shaders import load_shader, shader_text
 from ..shaders.layout import EDIT_UNIFORMS, WORKGROUP, sh_rest_floats
 from .frame_buffers import ARGS_VISIBLE, FrameBuffers
 from .indirect import BindCache, DispatchArgs
@@ -24,8 +25,10 @@ def project_source(
     modifier: str | None = None,
     placed: bool = True,
     edits: bool = True,
+    subgroup_slots: bool = False,
 ) -> str:
-    """The WGSL of the projection pass for these settings."""
+    """The WGSL of the projection pass for these settings; ``subgroup_slots``: visible
+    slots taken one atomic per subgroup (the device must have subgroups)."""
     consts = {
         "PLACED": placed,
         "HAS_EDITS": edits,
@@ -35,17 +38,25 @@ def project_source(
         "ANTIALIASED": mode == "antialiased",
         "HAS_MODIFIER": modifier is not None,
     }
-    return load_shader("project", consts, {"modifier": modifier} if modifier else None)
+    modules = {"modifier": modifier} if modifier else {}
+    if subgroup_slots:
+        modules["visible_slot"] = shader_text("visible_slot_subgroup")
+    return load_shader("project", consts, modules)
 
 
 class Projection:
     """Projects a pool's active pages into ``FrameBuffers`` (projected, rects, depth
     keys and values, ids) and counts them."""
 
-    def __init__(self, device: Device, tile_size: int, mode: str) -> None:
+    def __init__(
+        self, device: Device, tile_size: int, mode: str, subgroup_slots: bool = False
+    ) -> None:
+        """``subgroup_slots``: one atomic per subgroup for the visible slots, where the
+        device has subgroups (``Tuning.subgroup_slots``)."""
         self.device = device
         self.tile_size = tile_size
         self.mode = mode
+        self.subgroup_slots = subgroup_slots and SUBGROUPS in device.features
         self._pipelines: dict[int, object] = {}
         clamp = load_shader("bin", {"TILE_SIZE": tile_size})
         self._clamp = device.compute_pipeline(clamp, "clamp_visible", "clamp-visible")
@@ -69,7 +80,9 @@ class Projection:
         key = (sh_degree, modifier, placed, edits)
         p = self._pipelines.get(key)
         if p is None:
-            src = project_source(self.tile_size, self.mode, sh_degree, modifier, placed, edits)
+            src = project_source(
+                self.tile_size, self.mode, sh_degree, modifier, placed, edits, self.subgroup_slots
+            )
             p = self.device.compute_pipeline(src, "main", "project")
             self._pipelines[key] = p
         return p

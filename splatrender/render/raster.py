@@ -1,8 +1,10 @@
 """The raster pass: one workgroup per tile blends its depth-ordered splats front to back.
 
-shaders/raster.wgsl; twin: ``reference/raster.py`` (``rasterize``, ``evaluations``).
+shaders/raster_blend.wgsl with the kernels of raster.wgsl (``main``, GPUs;
+``main_direct``, CPU adapters) and raster_subgroup.wgsl (``main_subgroup``, lavapipe), as
+``Tuning`` picks; twin: ``reference/raster.py`` (``rasterize``, ``evaluations``).
 
-A second pipeline of the same shader (``STATS``) also counts splat-pixel evaluations per
+A second pipeline of the same kernel (``STATS``) also counts splat-pixel evaluations per
 tile; it never draws frames, so the counting costs frames nothing. ``encode_stats``
 reruns the last frame's raster pass with it and ``read_stats`` sums the counts.
 """
@@ -13,7 +15,8 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import RenderError
-from ..gpu import COPY_SRC, STORAGE, Buffer, Device, Encoder
+from ..gpu import COPY_DST, COPY_SRC, STORAGE, Buffer, Device, Encoder
+from ..gpu.base import SUBGROUPS
 from ..shaders import load_shader
 from .frame_buffers import FrameBuffers
 from .frame_uniforms import tile_grid
@@ -31,13 +34,13 @@ class RasterStats:
 
     ``listed``: pairs x tile pixels, what blending every listed splat over every pixel of
     its tiles costs. ``until_stop``: each image pixel's evaluations up to and including
-    the splat that stopped it (all of its tile's list if none did): the least any
-    rasterizer of these lists does. ``blended``: of those, splats that changed the pixel
-    (alpha >= 1/255). ``threads``: evaluations the raster threads ran (pixels past the
-    image edge and pixels already done count while a thread's other pixels are live;
-    skipped row groups do not). ``lockstep``: per tile, the busiest thread's
-    evaluations times the threads: the cost on a CPU adapter, which runs a tile's
-    threads as SIMD lanes of one loop."""
+    the splat that stopped it (all of its tile's list if none did): the least a
+    rasterizer that tries every listed splat at every pixel does. ``blended``: of those,
+    splats that changed the pixel (alpha >= 1/255): the floor. ``threads``: evaluations
+    the raster threads ran while they had live pixels (pixels past the image edge and
+    pixels already done count while a thread's other pixels are live). ``lockstep``: per
+    tile, the busiest thread's evaluations times the threads: the cost on a CPU adapter,
+    which runs a tile's threads as SIMD lanes of one loop."""
 
     width: int
     height: int
@@ -61,25 +64,34 @@ class Rasterizer:
     def __init__(self, device: Device, tuning: Tuning) -> None:
         self.device = device
         tile, rows = tuning.tile_size, tuning.raster_rows
-        self.consts = consts = {
+        self.consts = {
             "TILE_SIZE": tile,
             "GROUPS": rows // 4,
             "THREADS_Y": tile // rows,
-            "THREADS": tile * tile // rows,
-            "BATCH": tile * tile,
             "STATS": False,
             "STATS_WORDS": STATS_WORDS,
         }
         self.tile_size = tile
         self.threads = tile * tile // rows
-        self.direct = tuning.raster_direct  # CPU adapters: no workgroup memory, no barrier
-        entry = "main_direct" if self.direct else "main"
-        self.pipeline = device.compute_pipeline(load_shader("raster", consts), entry, "raster")
+        # CPU adapters: no workgroup memory, no barrier; lavapipe: splats shared by lanes
+        if tuning.raster_subgroup_chunk and SUBGROUPS in device.features:
+            self.shader, self.entry = "raster_subgroup", "main_subgroup"
+            self.consts["CHUNK"] = tuning.raster_subgroup_chunk
+        else:
+            self.shader = "raster"
+            self.entry = "main_direct" if tuning.raster_direct else "main"
+            self.consts |= {"THREADS": self.threads, "BATCH": tile * tile}
+        self.pipeline = self._pipeline(False)
         self._stats_pipeline = None
         self._binds = BindCache()
         self._no_stats = device.create_buffer(4 * STATS_WORDS, [STORAGE], "raster-no-stats")
         self.stats_buffer: Buffer | None = None
         self._stats_size: tuple[int, int] = (0, 0)
+
+    def _pipeline(self, stats: bool):
+        src = load_shader(self.shader, {**self.consts, "STATS": stats})
+        label = "raster-stats" if stats else "raster"
+        return self.device.compute_pipeline(src, self.entry, label)
 
     def grid(self, width: int, height: int) -> tuple[int, int]:
         """The dispatch grid of a ``width`` x ``height`` image (tiles, 2D past the limit)."""
@@ -104,24 +116,24 @@ class Rasterizer:
             "projected": fb.projected,
             "out_rgba8": fb.output,
             "out_f32": fb.output_f32,
+            "stats": out,
         }
-        if stats or not self.direct:  # main_direct has no stats binding
-            bindings["stats"] = out
         label = "raster-stats" if stats else "raster"
         group = self._binds.group(self.device, pipeline, 0, bindings, label)
+        if stats:
+            encoder.clear_buffer(out)
         with encoder.compute_pass(label) as cp:
             cp.dispatch(pipeline, [group], *self.grid(*fb.size))
 
     def _stats(self, fb: FrameBuffers):
         if self._stats_pipeline is None:
-            src = load_shader("raster", {**self.consts, "STATS": True})
-            self._stats_pipeline = self.device.compute_pipeline(src, "main", "raster-stats")
+            self._stats_pipeline = self._pipeline(True)
         tx, ty = tile_grid(*fb.size, self.tile_size)
         if self._stats_size != (tx, ty):
             if self.stats_buffer is not None:
                 self.device.destroy_buffer(self.stats_buffer)
             self.stats_buffer = self.device.create_buffer(
-                tx * ty * 4 * STATS_WORDS, [STORAGE, COPY_SRC], "raster-stats"
+                tx * ty * 4 * STATS_WORDS, [STORAGE, COPY_SRC, COPY_DST], "raster-stats"
             )
             self._stats_size = (tx, ty)
         return self._stats_pipeline, self.stats_buffer

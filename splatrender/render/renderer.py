@@ -59,7 +59,7 @@ class Renderer:
         self.tuning = tuning = tuning or Tuning.for_device(device)
         self.tile_size = tuning.tile_size
         self.buffers = FrameBuffers(device)
-        self.projection = Projection(device, tuning.tile_size, mode)
+        self.projection = Projection(device, tuning.tile_size, mode, tuning.subgroup_slots)
         self.binning = Binning(device, tuning)
         self.rasterizer = Rasterizer(device, tuning)
         self.stats = FrameStats()

@@ -8,6 +8,9 @@ Python passes the real values (``load_shader(name, {"TILE_SIZE": 8})``). We patc
 ``const`` declarations rather than use ``override`` because some browsers ignore an
 ``override`` used as a workgroup array size.
 
+WGSL wants its directives (``enable subgroups;``, ``diagnostic(...);``) before every
+declaration, so those of imported files are hoisted to the top of the resolved source.
+
 Bindings are bound by the names the WGSL declares them with: :func:`binding_table`
 reads ``@group(g) @binding(b) var<...> name`` declarations, so binding numbers live in
 one place, the shader.
@@ -22,6 +25,7 @@ from importlib import resources
 from .layout import layout_wgsl
 
 _IMPORT = re.compile(r"^\s*//\s*#import\s+([\w.]+)\s*$", re.M)
+_DIRECTIVE = re.compile(r"^[ \t]*(?:enable|requires|diagnostic)\b[^;]*;[ \t]*\n", re.M)
 _CONST = r"^(\s*const\s+{name}\s*:\s*(\w+)\s*=\s*)([^;]+)(;)"
 _BINDING = re.compile(r"@group\((\d+)\)\s*@binding\((\d+)\)\s*var(?:<[^>]*>)?\s+(\w+)")
 GENERATED = {"layout": layout_wgsl}
@@ -73,9 +77,16 @@ def shader_text(name: str) -> str:
     return _raw(name)
 
 
+def _hoist_directives(source: str) -> str:
+    found = list(dict.fromkeys(m.group(0).strip() for m in _DIRECTIVE.finditer(source)))
+    if not found:
+        return source
+    return "\n".join(found) + "\n" + _DIRECTIVE.sub("", source)
+
+
 def with_imports(source: str) -> str:
     """An inline WGSL source with its ``// #import`` lines resolved (tests, probes)."""
-    return _IMPORT.sub(lambda m: _resolve(m.group(1), set()), source)
+    return _hoist_directives(_IMPORT.sub(lambda m: _resolve(m.group(1), set()), source))
 
 
 def load_shader(
@@ -83,7 +94,7 @@ def load_shader(
 ) -> str:
     """The WGSL source of ``shaders/<name>.wgsl`` with imports and constants applied;
     ``modules`` replace imported files by name (an object's modifier for ``modifier``)."""
-    return specialize(_resolve(name, set(), modules), consts or {})
+    return specialize(_hoist_directives(_resolve(name, set(), modules)), consts or {})
 
 
 def shader_names() -> list[str]:

@@ -7,10 +7,14 @@
 // rect that the ellipse itself misses (corners of a tilted one) are left out, which
 // leaves the image as it is (every pixel there skips the splat) and spares the sort
 // and the rasterizer their pairs.
+// The projection has already counted each splat's touched tiles and, for a small rect,
+// kept them as a bit mask (`rects`, layout.RECT): count_tiles only gathers the counts
+// into depth order and emit_pairs walks the mask; only large rects test again.
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
 // #import layout
 // #import dispatch
+// #import tile_touch
 
 const TILE_SIZE: u32 = 16u;
 
@@ -24,12 +28,6 @@ const TILE_SIZE: u32 = 16u;
 @group(0) @binding(7) var<storage, read_write> ranges: array<u32>;  // per tile: start, end
 @group(0) @binding(8) var<storage, read> projected: array<f32>;
 
-struct Ellipse {
-    centre: vec2<f32>,
-    conic: vec3<f32>,
-    reach: f32,  // q = d.conic.d where alpha = 1/255 (q = 2 sigma)
-}
-
 fn ellipse_of(v: u32) -> Ellipse {
     let o = v * PROJ_FLOATS;
     let opacity = projected[o + PROJ_OPACITY];
@@ -41,31 +39,9 @@ fn ellipse_of(v: u32) -> Ellipse {
     );
 }
 
-// Least q over the edge {fixed} x [lo, hi] of q = cf f^2 + 2 cc f t + ct t^2.
-fn edge_min(fixed: f32, lo: f32, hi: f32, cf: f32, cc: f32, ct: f32) -> f32 {
-    let t = clamp(-cc * fixed / ct, lo, hi);
-    return cf * fixed * fixed + 2.0 * cc * fixed * t + ct * t * t;
-}
-
-// Does the ellipse reach a pixel centre of tile (tx, ty)? The least q over the box of
-// centres is 0 inside it, else on one of its edges (q is convex).
-fn touches(e: Ellipse, tx: u32, ty: u32) -> bool {
-    let lo = vec2<f32>(f32(tx), f32(ty)) * f32(TILE_SIZE) + 0.5 - e.centre;
-    let hi = lo + f32(TILE_SIZE - 1u);
-    if (all(lo <= vec2<f32>(0.0)) && all(hi >= vec2<f32>(0.0))) {
-        return true;
-    }
-    let c = e.conic;
-    let q = min(
-        min(edge_min(lo.x, lo.y, hi.y, c.x, c.y, c.z), edge_min(hi.x, lo.y, hi.y, c.x, c.y, c.z)),
-        min(edge_min(lo.y, lo.x, hi.x, c.z, c.y, c.x), edge_min(hi.y, lo.x, hi.x, c.z, c.y, c.x)),
-    );
-    return q <= e.reach;
-}
-
 fn rect_of(v: u32) -> vec4<u32> {
-    let lo = rects[2u * v];
-    let hi = rects[2u * v + 1u];
+    let lo = rects[RECT_WORDS * v + RECT_LO];
+    let hi = rects[RECT_WORDS * v + RECT_HI];
     return vec4<u32>(lo & 0xffffu, lo >> 16u, hi & 0xffffu, hi >> 16u);
 }
 
@@ -89,16 +65,7 @@ fn count_tiles(
     if (k >= counters[COUNTER_VISIBLE_EFF]) {
         return;
     }
-    let v = order[k];
-    let r = rect_of(v);
-    let e = ellipse_of(v);
-    var n = 0u;
-    for (var ty = r.y; ty < r.w; ty++) {
-        for (var tx = r.x; tx < r.z; tx++) {
-            n += select(0u, 1u, touches(e, tx, ty));
-        }
-    }
-    offsets[k] = n;
+    offsets[k] = rects[RECT_WORDS * order[k] + RECT_COUNT];
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -115,11 +82,26 @@ fn emit_pairs(
     let r = rect_of(v);
     let cap = frame.caps.y;
     let tiles_x = frame.size.z;
-    let e = ellipse_of(v);
     var p = offsets[k];
+    let w = r.z - r.x;
+    if (w * (r.w - r.y) <= MASK_TILES) {
+        var mask = rects[RECT_WORDS * v + RECT_MASK];
+        while (mask != 0u) {
+            let i = firstTrailingBit(mask);
+            mask &= mask - 1u;
+            if (p >= cap) {
+                return;  // over capacity: the renderer grows its buffers and draws again
+            }
+            pair_keys[p] = (r.y + i / w) * tiles_x + r.x + i % w;
+            pair_vals[p] = v;
+            p++;
+        }
+        return;
+    }
+    let e = ellipse_of(v);
     for (var ty = r.y; ty < r.w; ty++) {
         for (var tx = r.x; tx < r.z; tx++) {
-            if (!touches(e, tx, ty)) {
+            if (!touches(e, tx, ty, TILE_SIZE)) {
                 continue;
             }
             if (p >= cap) {

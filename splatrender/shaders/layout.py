@@ -80,6 +80,10 @@ CHUNK_HEADER = Record(
     ),
     unit="WORDS",
 )  # fmt: skip
+# Per visible splat in the rects buffer: its tile rect (xmin | ymin << 16, xmax | ymax <<
+# 16, max exclusive) and the tiles its ellipse touches, as a bit mask for a small rect
+# (shaders/tile_touch.wgsl) and as a count.
+RECT = Record("RECT", (("lo", 1), ("hi", 1), ("mask", 1), ("count", 1)), unit="WORDS")
 GEOM_FLOATS = GEOMETRY.size
 PROJ_FLOATS = PROJECTED.size
 
@@ -394,6 +398,7 @@ def layout_wgsl() -> str:
             "// Generated from splatrender/shaders/layout.py: edit it there, not here.",
             GEOMETRY.wgsl(),
             PROJECTED.wgsl(),
+            RECT.wgsl(),
             CHUNK_HEADER.wgsl(),
             *(f"const COUNTER_{n.upper()}: u32 = {i}u;" for i, n in enumerate(COUNTERS)),
             f"const WORKGROUP: u32 = {WORKGROUP}u;",

@@ -5,6 +5,8 @@
 // #import layout
 // #import edits
 // #import modifier
+// #import tile_touch
+// #import visible_slot
 
 const TILE_SIZE: u32 = 16u;
 const SH_DEGREE: u32 = 3u;
@@ -15,7 +17,6 @@ const PLACED: bool = false;  // the page's object has a placement other than the
 const HAS_EDITS: bool = false;  // the scene has edits (shaders/edits.wgsl)
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
-@group(0) @binding(1) var<storage, read_write> counters: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read_write> projected: array<f32>;
 @group(0) @binding(3) var<storage, read_write> rects: array<u32>;
 @group(0) @binding(4) var<storage, read_write> depth_keys: array<u32>;
@@ -200,7 +201,7 @@ fn main(
         color = edited_color(color, weights);
     }
 
-    let idx = atomicAdd(&counters[COUNTER_VISIBLE], 1u);
+    let idx = visible_slot();
     if (idx >= frame.caps.x) {
         return;  // over capacity: the renderer grows its buffers and draws again
     }
@@ -214,10 +215,13 @@ fn main(
     projected[o + PROJ_COLOR + 1u] = color.y;
     projected[o + PROJ_COLOR + 2u] = color.z;
     projected[o + PROJ_OPACITY] = opacity;
-    let r0 = vec2<u32>(tmin);
-    let r1 = vec2<u32>(tmax);
-    rects[2u * idx] = r0.x | (r0.y << 16u);
-    rects[2u * idx + 1u] = r1.x | (r1.y << 16u);
+    let r = vec4<u32>(vec2<u32>(tmin), vec2<u32>(tmax));
+    let touched = touched_tiles(Ellipse(xy, conic, reach * TOUCH_SLACK + 1e-4), r, TILE_SIZE);
+    let at = RECT_WORDS * idx;
+    rects[at + RECT_LO] = r.x | (r.y << 16u);
+    rects[at + RECT_HI] = r.z | (r.w << 16u);
+    rects[at + RECT_MASK] = touched.y;
+    rects[at + RECT_COUNT] = touched.x;
     // Depth is positive here, so its float bits sort as unsigned integers.
     depth_keys[idx] = bitcast<u32>(z);
     depth_vals[idx] = idx;

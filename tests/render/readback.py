@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from splatrender.reference.project import Projected
-from splatrender.shaders.layout import COUNTERS, PROJ_FLOATS
+from splatrender.shaders.layout import COUNTERS, PROJ_FLOATS, RECT
 
 
 @dataclass
@@ -53,8 +53,9 @@ async def read_frame(renderer) -> GpuFrame:
     proj = np.frombuffer(
         await d.read_buffer(b.projected, 0, 4 * PROJ_FLOATS * vis_eff), np.float32
     ).reshape(-1, PROJ_FLOATS)
-    raw = await u32(b.rects, 2 * vis_eff)
-    rects = np.stack([raw[0::2] & 0xFFFF, raw[0::2] >> 16, raw[1::2] & 0xFFFF, raw[1::2] >> 16], 1)
+    raw = await u32(b.rects, RECT.size * vis_eff)
+    lo, hi = raw[RECT.offset("lo") :: RECT.size], raw[RECT.offset("hi") :: RECT.size]
+    rects = np.stack([lo & 0xFFFF, lo >> 16, hi & 0xFFFF, hi >> 16], 1)
     keys, vals = b.sorted_pairs
     image = None
     if renderer.debug_f32:

@@ -89,14 +89,19 @@ def test_projection_matches_twin(renderers, run, sh_degree, mode):
 
 
 def test_depth_order_and_binning_match_twin(renderers, run):
-    """Sort is exact: the GPU's depth order and tile pairs equal the twins' on its data."""
+    """Sort is exact: the GPU's depth order and tile pairs equal the twins' on its data.
+    Small rects' pairs come from the projection's tile mask, large ones' (over
+    MASK_TILES tiles) from the ellipse test again: both kinds are here."""
     rng = fresh_rng(100)
     s = random_splats(rng, 5000, 0, log_scale=(-4, -2))
+    s.scales[:40] = rng.uniform(-1.6, -1.0, (40, 3))  # rects of tens of tiles
     cam = orbit_cameras((0, 0, 0), 2.5, 2, 130, 70)[0]
     r = renderers["classic"]
     r.set_scene(to_scene_data(s))
     run(r.render(cam))
     g = run(read_frame(r))
+    area = (g.rects[:, 2] - g.rects[:, 0]) * (g.rects[:, 3] - g.rects[:, 1])
+    assert (area > 32).sum() >= 10 and (area <= 32).sum() >= 1000  # tile_touch MASK_TILES
     # The order is a permutation of the visible records, front to back. The GPU's
     # float32 z may differ from float32(float64 z) by an ulp, so near-ties may swap;
     # exactness of the sort itself is tested in test_sort.py.
@@ -147,13 +152,23 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     )
 
 
-@pytest.mark.parametrize("direct", [False, True], ids=["shared", "direct"])
+# The raster kernels, as Tuning fields: batches shared in workgroup memory (``main``),
+# read by each thread (``main_direct``) and read once per subgroup, CHUNK splats at a
+# time, then broadcast (``main_subgroup``; lavapipe has subgroups of 8).
+RASTER_KERNELS = {
+    "shared": {"raster_direct": False, "raster_subgroup_chunk": 0},
+    "direct": {"raster_direct": True, "raster_subgroup_chunk": 0},
+    "subgroup4": {"raster_subgroup_chunk": 4},
+    "subgroup8": {"raster_subgroup_chunk": 8},
+}
+
+
+@pytest.mark.parametrize("kernel", list(RASTER_KERNELS))
 @pytest.mark.parametrize("mode", ["classic", "antialiased"])
-def test_rasterizer_alone_on_twin_inputs(device, run, mode, direct):
+def test_rasterizer_alone_on_twin_inputs(device, run, mode, kernel):
     """The raster pass run by itself: FrameBuffers filled with the float64 twin's
-    projection, tile ranges and depth-ordered pairs, no other GPU pass involved. Both
-    kernels: batches shared in workgroup memory (``main``) and read by each thread
-    (``main_direct``, ``Tuning.raster_direct``)."""
+    projection, tile ranges and depth-ordered pairs, no other GPU pass involved. Every
+    kernel (``RASTER_KERNELS``)."""
 
     from splatrender.render.frame_buffers import FrameBuffers
     from splatrender.render.frame_uniforms import pack_frame
@@ -165,7 +180,7 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode, direct):
     s = random_splats(rng, 3000, 1, log_scale=(-4, -1.5))
     s.opacities[:500] = 6.0
     cam = orbit_cameras((0, 0, 0), 2.2, 4, 75, 58)[2]
-    tuning = dataclasses.replace(Tuning.for_device(device), raster_direct=direct)
+    tuning = dataclasses.replace(Tuning.for_device(device), **RASTER_KERNELS[kernel])
     tile, bg = tuning.tile_size, (0.2, 0.3, 0.1)
     proj = project(sanitize(s)[0], cam, mode, tile)
     # The GPU reads float32 records: the reference blends the same rounded values.
@@ -201,18 +216,24 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode, direct):
     assert_blend_matches(img, proj, cam, bg, tile)
 
 
-def test_evaluation_counts_match_twin(device, run):
-    """The raster shader's counting pipeline: the evaluations each pixel made until it
-    stopped and its blends equal the float64 twin's on the GPU's projection (but for
-    blends at a cut), the image it draws is the frame's, and the cost figures are
-    ordered as they must be."""
+@pytest.mark.parametrize("kernel", ["subgroup8", "direct", "gpu"])
+def test_evaluation_counts_match_twin(device, run, kernel):
+    """The raster shader's counting pipeline, for the kernels of both layouts (8 px
+    tiles with 8-row threads; the GPUs' 16 px tiles with 4-row threads of ``main``): the
+    evaluations each pixel made until it stopped, its blends and the rows the threads ran
+    equal the float64 twin's on the GPU's projection (but for blends at a cut), the image
+    it draws is the frame's, and the cost figures are ordered as they must be."""
     from splatrender.reference.raster import evaluations
+    from splatrender.render.tuning import CPU_ADAPTER, GPU
+
+    cpu = CPU_ADAPTER
+    tuning = GPU if kernel == "gpu" else dataclasses.replace(cpu, **RASTER_KERNELS[kernel])
 
     rng = fresh_rng(400)
     s = random_splats(rng, 3000, 0, log_scale=(-4, -1.5))
     s.opacities[:800] = 6.0  # opaque splats: pixels stop early
     cam = orbit_cameras((0, 0, 0), 2.2, 4, 90, 67)[0]
-    r = Renderer(device, debug_f32=True)
+    r = Renderer(device, debug_f32=True, tuning=tuning)
     r.set_scene(to_scene_data(s))
     run(r.render(cam))
     g = run(read_frame(r))
@@ -222,11 +243,14 @@ def test_evaluation_counts_match_twin(device, run):
     device.submit(enc)
     st = run(r.rasterizer.read_stats(r.buffers))
     assert run(r.read_rgba8()) == frame_img
-    ref = evaluations(g.as_projected(len(s)), cam.width, cam.height, r.tile_size)
+    rows = r.tuning.raster_rows
+    ref = evaluations(g.as_projected(len(s)), cam.width, cam.height, r.tile_size, rows)
     print(st, ref)
     assert st.listed == g.pairs * r.tile_size**2
     assert st.until_stop == pytest.approx(ref["until_stop"], rel=2e-3)
     assert st.blended == pytest.approx(ref["blended"], rel=2e-3)
+    assert st.threads == pytest.approx(ref["threads"], rel=2e-3)
+    assert st.lockstep == pytest.approx(ref["lockstep"], rel=2e-3)
     assert 0 < st.blended <= st.until_stop <= st.threads <= st.lockstep <= st.listed
     assert st.until_stop < 0.9 * st.listed  # early stop did happen
     per_px = st.per_pixel()
