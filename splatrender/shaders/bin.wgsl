@@ -30,12 +30,11 @@ const TILE_SIZE: u32 = 16u;
 
 fn ellipse_of(v: u32) -> Ellipse {
     let o = v * PROJ_FLOATS;
-    let opacity = projected[o + PROJ_OPACITY];
     let c = o + PROJ_CONIC;
-    return Ellipse(
+    return ellipse(
         vec2<f32>(projected[o + PROJ_XY], projected[o + PROJ_XY + 1u]),
         vec3<f32>(projected[c], projected[c + 1u], projected[c + 2u]),
-        2.0 * log(max(opacity * 255.0, 1.0)) * TOUCH_SLACK + 1e-4,
+        2.0 * log(max(projected[o + PROJ_OPACITY] * 255.0, 1.0)),
     );
 }
 

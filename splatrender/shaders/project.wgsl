@@ -216,7 +216,7 @@ fn main(
     projected[o + PROJ_COLOR + 2u] = color.z;
     projected[o + PROJ_OPACITY] = opacity;
     let r = vec4<u32>(vec2<u32>(tmin), vec2<u32>(tmax));
-    let touched = touched_tiles(Ellipse(xy, conic, reach * TOUCH_SLACK + 1e-4), r, TILE_SIZE);
+    let touched = touched_tiles(ellipse(xy, conic, reach), r, TILE_SIZE);
     let at = RECT_WORDS * idx;
     rects[at + RECT_LO] = r.x | (r.y << 16u);
     rects[at + RECT_HI] = r.z | (r.w << 16u);

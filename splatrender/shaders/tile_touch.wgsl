@@ -1,13 +1,19 @@
 // Which tiles a splat's ellipse touches: shared by the projection, which keeps them per
 // splat, and binning, which emits its pairs. `tile`: the tile edge in pixels.
 // Twin: reference/raster.py (touches).
+// #import layout
 
 const MASK_TILES: u32 = 32u;  // rects of at most this many tiles keep a mask of the touched
 
 struct Ellipse {
     centre: vec2<f32>,
     conic: vec3<f32>,
-    reach: f32,  // q = d.conic.d where alpha = 1/255 (q = 2 sigma)
+    reach: f32,  // q = d.conic.d where alpha = 1/255 (q = 2 sigma), with TOUCH_SLACK
+}
+
+// `reach`: 2 ln(255 opacity), the q where alpha falls to 1/255.
+fn ellipse(centre: vec2<f32>, conic: vec3<f32>, reach: f32) -> Ellipse {
+    return Ellipse(centre, conic, reach * TOUCH_SLACK + 1e-4);
 }
 
 // Least q over the edge {fixed} x [lo, hi] of q = cf f^2 + 2 cc f t + ct t^2.
@@ -36,17 +42,23 @@ fn touches(e: Ellipse, tx: u32, ty: u32, tile: u32) -> bool {
 // touches: their count, and for a rect of at most MASK_TILES tiles a bit per tile, row
 // by row (bit (ty - ymin) * width + tx - xmin).
 fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
-    let small = (r.z - r.x) * (r.w - r.y) <= MASK_TILES;
+    let area = (r.z - r.x) * (r.w - r.y);
     var n = 0u;
     var mask = 0u;
-    for (var ty = r.y; ty < r.w; ty++) {
-        for (var tx = r.x; tx < r.z; tx++) {
-            if (touches(e, tx, ty, tile)) {
-                n++;
-                if (small) {
-                    mask |= 1u << ((ty - r.y) * (r.z - r.x) + tx - r.x);
-                }
+    var tx = r.x;
+    var ty = r.y;
+    // one loop over the rect, row by row (bit i = tile i of the rect)
+    for (var i = 0u; i < area; i++) {
+        if (touches(e, tx, ty, tile)) {
+            n++;
+            if (area <= MASK_TILES) {
+                mask |= 1u << i;
             }
+        }
+        tx++;
+        if (tx == r.z) {
+            tx = r.x;
+            ty++;
         }
     }
     return vec2<u32>(n, mask);
