@@ -2,7 +2,7 @@ enable subgroups;
 diagnostic(off, subgroup_uniformity);
 // Tile rasterizer for CPU adapters with subgroups whose compiler runs every storage read
 // lane by lane (lavapipe: llvmpipe reads storage inside any loop one lane at a time, so
-// `main_direct`'s threads, which all read the same splat, paid its 10 words 8 times
+// `main_direct`'s threads, which all read the same splat, paid its 9 words 8 times
 // over). Here the lanes of a subgroup read CHUNK consecutive splats of the tile's list,
 // one each, and subgroupBroadcast hands each splat to all lanes in turn: one read per
 // splat instead of one per lane. Same splats, same order: the same image as `main`.
