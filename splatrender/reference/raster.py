@@ -137,6 +137,7 @@ def evaluations(
     height: int,
     tile: int = TILE_SIZE,
     thread_rows: int | None = None,
+    two_phase: tuple[int, int] | None = None,
 ) -> dict[str, int]:
     """Splat-pixel evaluations of rasterizing ``proj`` (the raster shader's ``STATS``
     counts, ``render.raster.RasterStats``): ``listed`` = pairs x tile pixels;
@@ -145,16 +146,17 @@ def evaluations(
     With ``thread_rows`` (pixels per raster thread, one column of the tile: row r of
     thread y is y + r * tile / thread_rows) also what the shader's threads run:
     ``threads`` = per thread, its rows times its splats until all its pixels stopped;
-    ``lockstep`` = per tile, the busiest thread's count times the threads."""
+    ``lockstep`` = per tile, the busiest thread's count times the threads.
+    ``two_phase`` = (chunk, lanes): the counts of ``main_subgroup`` instead, whose
+    subgroups (``lanes`` consecutive threads) take the list ``chunk`` splats at a time
+    and, once one row group (rows 0-3 or 4-7 of each thread) is done in every lane, run
+    only the other."""
     tiles_x, tiles_y = tile_grid(width, height, tile)
     pair_tile, splat = bin_tiles(proj, depth_order(proj), tiles_x, tile)
     bounds = np.searchsorted(pair_tile, np.arange(tiles_x * tiles_y + 1))
     out = {"listed": len(splat) * tile * tile, "until_stop": 0, "blended": 0}
     if thread_rows:
         out |= {"threads": 0, "lockstep": 0}
-        threads_y = tile // thread_rows
-        # the tile's rows in thread order: thread y holds rows y, y + threads_y, ...
-        thread_of_row = np.arange(tile) % threads_y
     for t in range(tiles_x * tiles_y):
         ids = splat[bounds[t] : bounds[t + 1]]
         if len(ids) == 0:
@@ -176,11 +178,50 @@ def evaluations(
         keep = np.cumsum(stop, axis=0) == 0
         out["blended"] += int((keep & (alpha > 0)).sum())
         if thread_rows:
-            # a thread runs until its last pixel stops (threads past the image edge: none)
-            rows_stop = stop_at.reshape(h, w)
-            ends = np.stack(
-                [rows_stop[thread_of_row[:h] == y].max(axis=0, initial=0) for y in range(threads_y)]
-            )  # (threads_y, w)
-            out["threads"] += int(ends.sum()) * thread_rows
-            out["lockstep"] += int(ends.max()) * thread_rows * tile * threads_y
+            work = _thread_work(
+                stop_at.reshape(h, w), stopped.reshape(h, w), len(ids), tile, thread_rows, two_phase
+            )  # (threads_y, tile)
+            out["threads"] += int(work.sum())
+            out["lockstep"] += int(work.max()) * tile * (tile // thread_rows)
     return out
+
+
+def _thread_work(
+    stop_at: np.ndarray,
+    stopped: np.ndarray,
+    n: int,
+    tile: int,
+    thread_rows: int,
+    two_phase: tuple[int, int] | None,
+) -> np.ndarray:
+    """Rows the raster threads of one tile evaluate while they have live pixels, per
+    thread (threads_y, tile). ``stop_at``/``stopped``: (h, w) of the tile's image pixels;
+    ``n``: its list length. Thread (x, y) holds column x, rows y + k * threads_y."""
+    threads_y = tile // thread_rows
+    h, w = stop_at.shape
+    full = np.zeros((tile, tile), np.int64)  # pixels past the image: done from the start
+    full[:h, :w] = stop_at
+    inf = n + 1
+    done_at = np.zeros((tile, tile), np.int64)  # when a pixel is done; inf: never
+    done_at[:h, :w] = np.where(stopped, stop_at, inf)
+    rows = np.arange(thread_rows)[None, :] * threads_y + np.arange(threads_y)[:, None]
+    per = full[rows]  # (threads_y, thread_rows, tile): each thread's pixels
+    per_done = done_at[rows]
+    end = per.max(axis=1)  # (threads_y, tile): splats a thread runs while live
+    if two_phase is None:
+        return end * thread_rows
+    chunk, lanes = two_phase
+    groups = [slice(0, 4), slice(4, thread_rows)]
+    end_g = [per[:, g].max(axis=1, initial=0) for g in groups]
+    done_g = [per_done[:, g].max(axis=1, initial=0) for g in groups]
+    work = np.zeros((threads_y, tile), np.int64)
+    lid = np.arange(threads_y * tile).reshape(threads_y, tile)
+    for sub in range(-(-threads_y * tile // lanes)):
+        m = (lid // lanes) == sub
+        a_done, b_done = done_g[0][m].max(), done_g[1][m].max()
+        # phase 1 breaks at the first chunk start by which one group is done everywhere
+        first = min(a_done, b_done)
+        p1 = n if first > n else min(n, -(-first // chunk) * chunk)
+        g = 1 if thread_rows > 4 and a_done <= p1 else 0  # the group phase 2 runs
+        work[m] = thread_rows * np.minimum(p1, end[m]) + 4 * np.maximum(0, end_g[g][m] - p1)
+    return work

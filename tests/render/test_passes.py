@@ -216,7 +216,7 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode, kernel):
     assert_blend_matches(img, proj, cam, bg, tile)
 
 
-@pytest.mark.parametrize("kernel", ["subgroup8", "direct", "gpu"])
+@pytest.mark.parametrize("kernel", ["subgroup8", "subgroup4", "direct", "gpu"])
 def test_evaluation_counts_match_twin(device, run, kernel):
     """The raster shader's counting pipeline, for the kernels of both layouts (8 px
     tiles with 8-row threads; the GPUs' 16 px tiles with 4-row threads of ``main``): the
@@ -243,8 +243,10 @@ def test_evaluation_counts_match_twin(device, run, kernel):
     device.submit(enc)
     st = run(r.rasterizer.read_stats(r.buffers))
     assert run(r.read_rgba8()) == frame_img
-    rows = r.tuning.raster_rows
-    ref = evaluations(g.as_projected(len(s)), cam.width, cam.height, r.tile_size, rows)
+    rows, chunk = r.tuning.raster_rows, tuning.raster_subgroup_chunk
+    two_phase = (chunk, 8) if chunk else None  # lavapipe: subgroups of 8
+    proj = g.as_projected(len(s))
+    ref = evaluations(proj, cam.width, cam.height, r.tile_size, rows, two_phase)
     print(st, ref)
     assert st.listed == g.pairs * r.tile_size**2
     assert st.until_stop == pytest.approx(ref["until_stop"], rel=2e-3)
