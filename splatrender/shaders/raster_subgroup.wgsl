@@ -104,6 +104,7 @@ fn main_subgroup(
     var p = pixels_of(tile, vec3<u32>(lid % TILE_SIZE, lid / TILE_SIZE, 0u));
     var th = start_thread(p);
     var base = p.range.x;
+    // phase 1: both row groups, until one of them is done in every lane
     for (; base < p.range.y; base += CHUNK) {
         if (subgroupAll(all(th.a.done)) || subgroupAll(all(th.b.done))) {
             break;
@@ -119,6 +120,7 @@ fn main_subgroup(
         th.st.stop_b = stop;
         p = Pixels(p.px, p.py_b, p.py_a, p.fx, p.fy_b, p.fy_a, p.range);
     }
+    // phase 2: the live group alone (with GROUPS = 1, the whole list)
     for (; base < p.range.y; base += CHUNK) {
         if (subgroupAll(all(th.a.done))) {
             break;
