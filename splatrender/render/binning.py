@@ -80,6 +80,7 @@ class Binning:
                     "rects": fb.rects,
                     "order": fb.order,
                     "offsets": fb.offsets,
+                    "depth_rects": fb.depth_rects,
                 },
                 fb.args_binding(ARGS_VISIBLE),
             )
@@ -95,7 +96,7 @@ class Binning:
                 {
                     "frame": fb.frame_uniform,
                     "counters": fb.counters,
-                    "rects": fb.rects,
+                    "depth_rects": fb.depth_rects,
                     "order": fb.order,
                     "offsets": fb.offsets,
                     "pair_keys": fb.pair_keys,

@@ -39,6 +39,7 @@ class FrameBuffers:
         self.depth_vals: Buffer | None = None
         self.ids: Buffer | None = None
         self.offsets: Buffer | None = None
+        self.depth_rects: Buffer | None = None  # rects in depth order (binning)
         # per splat-tile pair, per tile, per pixel
         self.pair_keys: Buffer | None = None
         self.pair_vals: Buffer | None = None
@@ -77,7 +78,9 @@ class FrameBuffers:
         if n <= self.visible_capacity:
             return False
         d, usage = self.device, [STORAGE, COPY_SRC, COPY_DST]
-        self._release("projected", "rects", "depth_keys", "depth_vals", "ids", "offsets")
+        self._release(
+            "projected", "rects", "depth_keys", "depth_vals", "ids", "offsets", "depth_rects"
+        )
         self.visible_capacity = n
         self.projected = d.create_buffer(n * 4 * PROJ_FLOATS, usage, "projected")
         self.rects = d.create_buffer(n * 4 * RECT.size, usage, "rects")
@@ -85,6 +88,7 @@ class FrameBuffers:
         self.depth_vals = d.create_buffer(n * 4, usage, "depth-vals")
         self.ids = d.create_buffer(n * 4, usage, "ids")
         self.offsets = d.create_buffer(n * 4, usage, "tile-offsets")
+        self.depth_rects = d.create_buffer(n * 4 * RECT.size, usage, "depth-rects")
         return True
 
     def ensure_pairs(self, n: int) -> bool:
