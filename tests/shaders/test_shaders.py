@@ -12,6 +12,7 @@ from splatrender.shaders import (
     binding_table,
     load_shader,
     shader_names,
+    shader_text,
     specialize,
     with_imports,
 )
@@ -27,6 +28,16 @@ def test_shader_compiles_on_its_own(device, name):
     device.validate_shader(src, name)  # library and render-only files too
     for e in ENTRY.findall(src):
         device.compute_pipeline(src, e, f"{name}:{e}")
+
+
+def test_imported_directives_are_hoisted_to_the_top():
+    """WGSL wants `enable`/`diagnostic` before every declaration: those of an imported
+    module (visible_slot_subgroup in the projection) move to the top, once each."""
+    src = load_shader("project", modules={"visible_slot": shader_text("visible_slot_subgroup")})
+    head = src.splitlines()[:2]
+    assert head == ["enable subgroups;", "diagnostic(off, subgroup_uniformity);"]
+    assert src.count("enable subgroups;") == 1
+    assert "enable subgroups" not in load_shader("project")
 
 
 def test_specialize_replaces_declared_constants_only():
