@@ -84,7 +84,7 @@ class Tuning:
     def for_device(cls, device: Device) -> Tuning:
         if not device.info.is_software:
             return GPU
-        lanes = _llvmpipe_lanes(device.info.name)
+        lanes = llvmpipe_lanes(device.info.name)
         if lanes and SUBGROUPS in device.features:
             return dataclasses.replace(
                 CPU_ADAPTER, raster_subgroup_chunk=min(8, lanes), subgroup_slots=True
@@ -92,7 +92,7 @@ class Tuning:
         return CPU_ADAPTER
 
 
-def _llvmpipe_lanes(name: str) -> int:
+def llvmpipe_lanes(name: str) -> int:
     """llvmpipe's subgroup size, its SIMD width in 32-bit lanes, which it names
     ("llvmpipe (LLVM 15.0.6, 256 bits)"); 0 for another adapter."""
     m = re.match(r"llvmpipe \(.*?(\d+) bits\)", name)

@@ -154,13 +154,28 @@ def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
 
 # The raster kernels, as Tuning fields: batches shared in workgroup memory (``main``),
 # read by each thread (``main_direct``) and read once per subgroup, CHUNK splats at a
-# time, then broadcast (``main_subgroup``; lavapipe has subgroups of 8).
+# time, then broadcast (``main_subgroup``; kernel_fields holds CHUNK to the subgroup size).
 RASTER_KERNELS = {
     "shared": {"raster_direct": False, "raster_subgroup_chunk": 0},
     "direct": {"raster_direct": True, "raster_subgroup_chunk": 0},
     "subgroup4": {"raster_subgroup_chunk": 4},
     "subgroup8": {"raster_subgroup_chunk": 8},
 }
+
+
+def kernel_fields(device, kernel: str) -> dict:
+    """RASTER_KERNELS[kernel], its chunk at most this llvmpipe's subgroup size."""
+    fields = dict(RASTER_KERNELS[kernel])
+    if fields.get("raster_subgroup_chunk"):
+        fields["raster_subgroup_chunk"] = min(fields["raster_subgroup_chunk"], lanes(device))
+    return fields
+
+
+def lanes(device) -> int:
+    """The subgroup size: llvmpipe's SIMD width (8 on these AVX2 machines)."""
+    from splatrender.render.tuning import llvmpipe_lanes
+
+    return llvmpipe_lanes(device.info.name) or 8
 
 
 @pytest.mark.parametrize("kernel", list(RASTER_KERNELS))
@@ -180,7 +195,7 @@ def test_rasterizer_alone_on_twin_inputs(device, run, mode, kernel):
     s = random_splats(rng, 3000, 1, log_scale=(-4, -1.5))
     s.opacities[:500] = 6.0
     cam = orbit_cameras((0, 0, 0), 2.2, 4, 75, 58)[2]
-    tuning = dataclasses.replace(Tuning.for_device(device), **RASTER_KERNELS[kernel])
+    tuning = dataclasses.replace(Tuning.for_device(device), **kernel_fields(device, kernel))
     tile, bg = tuning.tile_size, (0.2, 0.3, 0.1)
     proj = project(sanitize(s)[0], cam, mode, tile)
     # The GPU reads float32 records: the reference blends the same rounded values.
@@ -227,7 +242,7 @@ def test_evaluation_counts_match_twin(device, run, kernel):
     from splatrender.render.tuning import CPU_ADAPTER, GPU
 
     cpu = CPU_ADAPTER
-    tuning = GPU if kernel == "gpu" else dataclasses.replace(cpu, **RASTER_KERNELS[kernel])
+    tuning = GPU if kernel == "gpu" else dataclasses.replace(cpu, **kernel_fields(device, kernel))
 
     rng = fresh_rng(400)
     s = random_splats(rng, 3000, 0, log_scale=(-4, -1.5))
@@ -244,7 +259,7 @@ def test_evaluation_counts_match_twin(device, run, kernel):
     st = run(r.rasterizer.read_stats(r.buffers))
     assert run(r.read_rgba8()) == frame_img
     rows, chunk = r.tuning.raster_rows, tuning.raster_subgroup_chunk
-    two_phase = (chunk, 8) if chunk else None  # lavapipe: subgroups of 8
+    two_phase = (chunk, lanes(device)) if chunk else None
     proj = g.as_projected(len(s))
     ref = evaluations(proj, cam.width, cam.height, r.tile_size, rows, two_phase)
     print(st, ref)
