@@ -92,7 +92,7 @@ fn emit_pairs(
     let tiles_x = frame.size.z;
     var p = offsets[k];
     let w = r.z - r.x;
-    if (w * (r.w - r.y) <= MASK_TILES) {
+    if (keeps_mask(r)) {
         var mask = depth_rects[RECT_WORDS * k + RECT_MASK];
         while (mask != 0u) {
             let i = firstTrailingBit(mask);

@@ -73,7 +73,9 @@ fn blend_lane(th: ptr<function, Thread>, p: Pixels, sp: Splat, k: u32, a_only: b
     }
 }
 
-// Phase 2: blend splat k into row group a only.
+// Phase 2: blend splat k into row group a only. Not a flag on blend_splat: SwiftShader
+// (main_direct, the page's kernel) does not fold a constant bool argument, and such a
+// flag cost its raster 3-5% (guitar 1280x720, one process, alternating).
 fn blend_splat_a(th: ptr<function, Thread>, p: Pixels, sp: Splat, k: u32) {
     let was = (*th).a;
     let dx = sp.xyo.x - p.fx;

@@ -38,11 +38,18 @@ fn touches(e: Ellipse, tx: u32, ty: u32, tile: u32) -> bool {
     return q <= e.reach;
 }
 
+// Whether rect r (xmin, ymin, xmax, ymax; max exclusive) keeps its touched tiles as a
+// mask: at most MASK_TILES of them.
+fn keeps_mask(r: vec4<u32>) -> bool {
+    return (r.z - r.x) * (r.w - r.y) <= MASK_TILES;
+}
+
 // The tiles of rect r (xmin, ymin, xmax, ymax; max exclusive) that the ellipse
-// touches: their count, and for a rect of at most MASK_TILES tiles a bit per tile, row
-// by row (bit (ty - ymin) * width + tx - xmin).
+// touches: their count, and where the rect keeps_mask a bit per tile, row by row (bit
+// (ty - ymin) * width + tx - xmin).
 fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
     let area = (r.z - r.x) * (r.w - r.y);
+    let small = keeps_mask(r);
     var n = 0u;
     var mask = 0u;
     var tx = r.x;
@@ -51,7 +58,7 @@ fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
     for (var i = 0u; i < area; i++) {
         if (touches(e, tx, ty, tile)) {
             n++;
-            if (area <= MASK_TILES) {
+            if (small) {
                 mask |= 1u << i;
             }
         }
