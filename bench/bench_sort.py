@@ -55,7 +55,9 @@ def _kernel_args(name: str, tuning: Tuning) -> dict:
     kind, _, keys = name.partition(":")
     keys, _, wg = keys.partition("/")
     if kind not in ("serial", "subgroup") or not keys.isdigit():
-        raise SystemExit(f"unknown kernel {name!r}: default, ranking, serial:N, subgroup:N")
+        raise SystemExit(
+            f"unknown kernel {name!r}: default, ranking, serial:N[/THREADS], subgroup:N[/THREADS]"
+        )
     extra = {"workgroup": int(wg)} if wg else {}
     return {f"{kind}_keys": int(keys), **scan, **extra}
 

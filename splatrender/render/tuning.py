@@ -37,8 +37,8 @@ class Tuning:
     sort_workgroup: int = 128
     """Threads per workgroup of the radix-sort kernels. A CPU adapter runs each workgroup
     on one core, and the serial kernels give each thread a whole block, so 128 threads
-    held a 1M-key depth sort (245 blocks) in two workgroups, the histograms and scatters
-    mostly on one core. Measured side by side (bench/bench_sort.py, 1M 32-bit / 2M 14-bit
+    held a 1M-key depth sort (122 blocks of 8192 keys) in one workgroup, on one of the two
+    cores. Measured side by side (bench/bench_sort.py, 1M 32-bit / 2M 14-bit
     keys, 4096 keys per block): 32 threads take lavapipe 30 / 32 ms against 57 / 41 ms
     for 8192 keys x 128 threads, SwiftShader 81 / 76 against 145 / 77; same CPU time."""
     sort_subgroup_keys: int = 0
