@@ -20,7 +20,7 @@ import collections
 import statistics
 
 from splatrender.bench import paths
-from splatrender.bench.runner import _open
+from splatrender.bench.runner import _open, parse_sizes, resolve_scene
 from splatrender.gpu import native
 from splatrender.render.renderer import Renderer
 from splatrender.scene import settle
@@ -58,9 +58,9 @@ async def bench(args: argparse.Namespace) -> None:
     device = await native.NativeDevice.create(adapter=args.adapter)
     if not device.timestamps_supported():
         raise SystemExit(f"{device.info.name} has no timestamp queries")
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    ((width, height),) = parse_sizes([args.size])
     r = Renderer(device)
-    scene = await _open(args.scene, r, None)
+    scene = await _open(resolve_scene(args.scene), r, None)
     cam = paths.camera(*scene.bounds, scene.axes, width, height, 0, "orbit", 30)
     await settle(scene, cam)
     await r.render(cam)

@@ -33,6 +33,7 @@ from splatrender.bench.runner import (
     _timed_frame,
     count_evals,
     machine_info,
+    parse_sizes,
     resolve_scene,
 )
 from splatrender.bench.schema import Adapter, Frame, Results, Run, SceneInfo, Settings
@@ -146,7 +147,7 @@ def print_runs(runs: dict[str, Run]) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     device = await NativeDevice.create(adapter=args.adapter or None)
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    (size,) = parse_sizes([args.size])
     machine = machine_info()
     created = datetime.now(UTC).isoformat(timespec="seconds")
     results = {k: Results(machine, [], created) for k in ("old", "new")}
