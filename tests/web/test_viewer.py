@@ -250,3 +250,42 @@ def test_up_attribute_and_u_key(desktop, scenes_dir):
     )
     assert (r["label"], r["how"]) == ("+y", "user") and r["up"] == pytest.approx([0, 1, 0])
     assert "up must be one of" in r["error"] and r["still"] == 116549
+
+
+def test_camera_set_from_script_draws_without_waiting_for_an_animation_frame(desktop):
+    """setCamera starts the frame at once (not at the next animation frame), but at most
+    one frame starts per animation-frame interval: a change made just after one started
+    waits for the tick."""
+    page, _ = desktop
+    info = load_scene(page, f"/scenes/shared/{PLY}")
+    assert "error" not in info, info
+    r = page.evaluate(
+        """async ([eye, target]) => {
+            const v = document.getElementById('viewer');
+            await v.drawn();
+            await new Promise((res) => requestAnimationFrame(res));  // a tick since
+            let ticks = 0;
+            const count = () => { ticks++; requestAnimationFrame(count); };
+            requestAnimationFrame(count);
+            v.setCamera({eye, target});
+            await Promise.resolve();
+            const first = {busy: v.busy, ticks};
+            await v.drawn();
+            const startedAt = v._frameStartAt;
+            const before = ticks;
+            v.setCamera({eye: target.map((t, i) => t + 0.9 * (eye[i] - t)), target});
+            await Promise.resolve();
+            // no tick since the last frame started: this one waits for the next tick
+            const second = {busy: v.busy, again: v._frameStartAt !== startedAt,
+                            ticked: ticks !== before, tickedSinceStart: v._tickAt > startedAt};
+            await v.drawn();
+            return {first, second};
+        }""",
+        [info["eye"], info["target"]],
+    )
+    assert r["first"] == {"busy": True, "ticks": 0}, r
+    s = r["second"]
+    if s["tickedSinceStart"]:  # the last frame outlasted a display interval: may start
+        assert s["busy"] and s["again"], r
+    else:
+        assert not s["busy"] and not s["again"], r

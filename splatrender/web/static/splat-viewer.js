@@ -277,6 +277,9 @@ export class SplatViewer extends HTMLElement {
     this.info = null;
     this.dirty = false;
     this.busy = false;
+    this._tickAt = 0; // the last animation frame's tick (performance.now)
+    this._frameStartAt = -1; // when the last frame started
+    this._kickPending = false;
     this.streaming = false; // a LOD set has fetches pending: poll between frames
     this._lastPoll = 0;
     this.pointers = new Map();
@@ -669,6 +672,22 @@ export class SplatViewer extends HTMLElement {
   // -- frames ---------------------------------------------------------------------
   _redraw() {
     this.dirty = true;
+    // Start now rather than at the next animation frame (up to a display interval of
+    // latency for a camera set from script or a key), but at most once per interval: no
+    // frame may have started since the last tick, so input events that arrive faster than
+    // the display (unaligned pointer events) cannot drive frames above its rate.
+    if (this._kickPending || this._frameStartAt >= this._tickAt) return;
+    this._kickPending = true;
+    queueMicrotask(() => {
+      this._kickPending = false;
+      if (this._raf && this._frameStartAt < this._tickAt) this._tick();
+    });
+  }
+
+  _tick() {
+    if (this.busy || !this.info || this._xr.active) return; // XR draws in its own loop
+    if (this.dirty) this._renderFrame();
+    else if (this.streaming && performance.now() - this._lastPoll >= POLL_MS) this._poll(performance.now());
   }
 
   _sendView() {
@@ -679,17 +698,17 @@ export class SplatViewer extends HTMLElement {
   }
 
   _loop() {
-    const tick = (now) => {
+    const tick = () => {
       this._raf = requestAnimationFrame(tick);
-      if (this.busy || !this.info || this._xr.active) return; // XR draws in its own loop
-      if (this.dirty) this._renderFrame();
-      else if (this.streaming && now - this._lastPoll >= POLL_MS) this._poll(now);
+      this._tickAt = performance.now();
+      this._tick();
     };
     this._raf = requestAnimationFrame(tick);
   }
 
   async _renderFrame() {
     this.busy = true;
+    this._frameStartAt = performance.now();
     this.dirty = false;
     try {
       this._sendView();
