@@ -49,6 +49,32 @@ def touches(
     return inside | (q <= reach)
 
 
+def row_spans(
+    proj: Projected, splat: np.ndarray, ty: np.ndarray, tile: int, slack: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Twin of ``row_span`` (shaders/tile_touch.wgsl): the tiles [first, end) of tile row
+    ``ty`` that each splat's ellipse reaches, from its x-extent over the row's pixel
+    centres (unclamped to the rect; empty: end <= first). The same tiles as ``touches``."""
+    a, b, c = (proj.conic[splat, k] for k in range(3))
+    cx, cy = proj.xy[splat, 0], proj.xy[splat, 1]
+    q = 2.0 * np.log(np.maximum(proj.opacity[splat] * 255.0, 1.0)) * slack + 1e-4
+    det = a * c - b * b
+    half_h = np.sqrt(q * a / det)
+    right_dy = -b * np.sqrt(q / (c * det))  # the leftmost point is at -right_dy
+    lo = ty * tile + 0.5 - cy
+    hi = lo + (tile - 1)
+
+    def x_at(dy: np.ndarray, sign: float) -> np.ndarray:
+        return (sign * np.sqrt(np.maximum(q * a - det * dy * dy, 0.0)) - b * dy) / a
+
+    xr = x_at(np.clip(right_dy, lo, hi), 1.0)
+    xl = x_at(np.clip(-right_dy, lo, hi), -1.0)
+    first = np.ceil((xl + cx + 0.5) / tile - 1.0)
+    end = np.floor((xr + cx - 0.5) / tile) + 1.0
+    miss = (lo > half_h) | (hi < -half_h)
+    return np.where(miss, 0.0, first), np.where(miss, 0.0, end)
+
+
 def bin_tiles(
     proj: Projected,
     order: np.ndarray,

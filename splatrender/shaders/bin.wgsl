@@ -11,7 +11,7 @@
 // kept them as a bit mask (`rects`, layout.RECT). count_tiles gathers the counts into
 // depth order, and the rect records with them (`depth_rects`, so that emit_pairs reads
 // them in order: a random read of each record in both passes cost lavapipe 6 ms more
-// at 1M splats); emit_pairs walks the mask; only large rects test the ellipse again.
+// at 1M splats); emit_pairs walks the mask; only large rects find their tiles again (row spans).
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
 // #import layout
@@ -108,10 +108,8 @@ fn emit_pairs(
     }
     let e = ellipse_of(v);
     for (var ty = r.y; ty < r.w; ty++) {
-        for (var tx = r.x; tx < r.z; tx++) {
-            if (!touches(e, tx, ty, TILE_SIZE)) {
-                continue;
-            }
+        let s = row_span(e, ty, r, TILE_SIZE);
+        for (var tx = s.x; tx < s.y; tx++) {
             if (p >= cap) {
                 return;  // over capacity: the renderer grows its buffers and draws again
             }

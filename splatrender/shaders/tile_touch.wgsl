@@ -1,6 +1,6 @@
 // Which tiles a splat's ellipse touches: shared by the projection, which keeps them per
 // splat, and binning, which emits its pairs. `tile`: the tile edge in pixels.
-// Twin: reference/raster.py (touches).
+// Twin: reference/raster.py (row_spans; touches is the per-tile definition).
 // #import layout
 
 const MASK_TILES: u32 = 32u;  // rects of at most this many tiles keep a mask of the touched
@@ -9,63 +9,68 @@ struct Ellipse {
     centre: vec2<f32>,
     conic: vec3<f32>,
     reach: f32,  // q = d.conic.d where alpha = 1/255 (q = 2 sigma), with TOUCH_SLACK
+    det: f32,    // of the conic
+    half_h: f32, // half the ellipse's height at reach
+    right_dy: f32,  // dy of its rightmost point (the leftmost is at -right_dy)
 }
 
 // `reach`: 2 ln(255 opacity), the q where alpha falls to 1/255.
 fn ellipse(centre: vec2<f32>, conic: vec3<f32>, reach: f32) -> Ellipse {
-    return Ellipse(centre, conic, reach * TOUCH_SLACK + 1e-4);
+    let q = reach * TOUCH_SLACK + 1e-4;
+    let det = conic.x * conic.z - conic.y * conic.y;
+    return Ellipse(centre, conic, q, det, sqrt(q * conic.x / det),
+                   -conic.y * sqrt(q / (conic.z * det)));
 }
 
-// Least q over the edge {fixed} x [lo, hi] of q = cf f^2 + 2 cc f t + ct t^2.
-fn edge_min(fixed: f32, lo: f32, hi: f32, cf: f32, cc: f32, ct: f32) -> f32 {
-    let t = clamp(-cc * fixed / ct, lo, hi);
-    return cf * fixed * fixed + 2.0 * cc * fixed * t + ct * t * t;
-}
-
-// Does the ellipse reach a pixel centre of tile (tx, ty)? The least q over the box of
-// centres is 0 inside it, else on one of its edges (q is convex).
-fn touches(e: Ellipse, tx: u32, ty: u32, tile: u32) -> bool {
-    let lo = vec2<f32>(f32(tx), f32(ty)) * f32(tile) + 0.5 - e.centre;
-    let hi = lo + f32(tile - 1u);
-    if (all(lo <= vec2<f32>(0.0)) && all(hi >= vec2<f32>(0.0))) {
-        return true;
+// The tiles of row ty of rect r (xmin, ymin, xmax, ymax; max exclusive) whose pixel
+// centres the ellipse reaches, as [first, end) (empty: end <= first). A tile's box of
+// centres meets the (convex) ellipse exactly when the ellipse's x-extent over the box's
+// rows meets the box's columns; that extent runs from the leftmost to the rightmost
+// point of the ellipse within the rows, each at the row nearest its unclamped dy. One
+// span per row instead of a test per tile: the same tiles as reference/raster.py's
+// per-tile `touches` (tests hold both to it). On SwiftShader the projection took 12.6
+// against 15.0 ms with a test per tile (guitar 1280x720).
+fn row_span(e: Ellipse, ty: u32, r: vec4<u32>, tile: u32) -> vec2<u32> {
+    let ft = f32(tile);
+    let lo = f32(ty) * ft + 0.5 - e.centre.y;
+    let hi = lo + ft - 1.0;
+    if (lo > e.half_h || hi < -e.half_h) {
+        return vec2<u32>(0u);
     }
     let c = e.conic;
-    let q = min(
-        min(edge_min(lo.x, lo.y, hi.y, c.x, c.y, c.z), edge_min(hi.x, lo.y, hi.y, c.x, c.y, c.z)),
-        min(edge_min(lo.y, lo.x, hi.x, c.z, c.y, c.x), edge_min(hi.y, lo.x, hi.x, c.z, c.y, c.x)),
-    );
-    return q <= e.reach;
+    let dr = clamp(e.right_dy, lo, hi);
+    let dl = clamp(-e.right_dy, lo, hi);
+    let xr = (sqrt(max(0.0, e.reach * c.x - e.det * dr * dr)) - c.y * dr) / c.x;
+    let xl = (-sqrt(max(0.0, e.reach * c.x - e.det * dl * dl)) - c.y * dl) / c.x;
+    // tile tx's centres span [tx * tile + 0.5, tx * tile + tile - 0.5] - centre.x
+    let first = max(f32(r.x), ceil((xl + e.centre.x + 0.5) / ft - 1.0));
+    let end = min(f32(r.z), floor((xr + e.centre.x - 0.5) / ft) + 1.0);
+    if (end <= first) {
+        return vec2<u32>(0u);
+    }
+    return vec2<u32>(u32(first), u32(end));
 }
 
-// Whether rect r (xmin, ymin, xmax, ymax; max exclusive) keeps its touched tiles as a
-// mask: at most MASK_TILES of them.
+// Whether rect r keeps its touched tiles as a mask: at most MASK_TILES of them.
 fn keeps_mask(r: vec4<u32>) -> bool {
     return (r.z - r.x) * (r.w - r.y) <= MASK_TILES;
 }
 
-// The tiles of rect r (xmin, ymin, xmax, ymax; max exclusive) that the ellipse
-// touches: their count, and where the rect keeps_mask a bit per tile, row by row (bit
-// (ty - ymin) * width + tx - xmin).
+// The tiles of rect r that the ellipse touches: their count, and where the rect
+// keeps_mask a bit per tile, row by row (bit (ty - ymin) * width + tx - xmin).
 fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
-    let area = (r.z - r.x) * (r.w - r.y);
+    let w = r.z - r.x;
     let small = keeps_mask(r);
     var n = 0u;
     var mask = 0u;
-    var tx = r.x;
-    var ty = r.y;
-    // one loop over the rect, row by row (bit i = tile i of the rect)
-    for (var i = 0u; i < area; i++) {
-        if (touches(e, tx, ty, tile)) {
-            n++;
+    for (var ty = r.y; ty < r.w; ty++) {
+        let s = row_span(e, ty, r, tile);
+        if (s.y > s.x) {
+            let k = s.y - s.x;  // <= w <= MASK_TILES where the mask is kept
+            n += k;
             if (small) {
-                mask |= 1u << i;
+                mask |= (0xffffffffu >> (32u - k)) << ((ty - r.y) * w + s.x - r.x);
             }
-        }
-        tx++;
-        if (tx == r.z) {
-            tx = r.x;
-            ty++;
         }
     }
     return vec2<u32>(n, mask);
