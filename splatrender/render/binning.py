@@ -28,7 +28,7 @@ class Binning:
     def __init__(self, device: Device, tuning: Tuning) -> None:
         self.device = device
         self.tuning = tuning
-        src = load_shader("bin", {"TILE_SIZE": tuning.tile_size})
+        src = load_shader("bin", {"TILE_SIZE": tuning.tile_size, "RANGE_RUN": tuning.range_run})
         self._pipes = {e: device.compute_pipeline(src, e, f"bin-{e}") for e in ENTRIES}
         self.dispatch_args = DispatchArgs(device, "pair-args")
         self._binds = BindCache()
@@ -106,7 +106,10 @@ class Binning:
                 fb.args_binding(ARGS_VISIBLE),
             )
             self.dispatch_args.encode(
-                cp, fb.counter("pairs_eff"), WORKGROUP, fb.args_binding(ARGS_PAIRS)
+                cp,
+                fb.counter("pairs_eff"),
+                WORKGROUP * self.tuning.range_run,
+                fb.args_binding(ARGS_PAIRS),
             )
         tx, ty = tile_grid(*fb.size, fb.tile_size)
         tile_bits = max(1, (tx * ty - 1).bit_length())

@@ -69,7 +69,15 @@ class Tuning:
     per splat (visible_slot_subgroup.wgsl), where the device has subgroups. On a CPU
     adapter the one counter's cache line moves between the cores at every atomic."""
 
+    range_run: int = 1
+    """Consecutive pairs each thread of the tile-range pass walks (bin.wgsl
+    ``tile_ranges``): one key read per pair instead of three where every storage read is
+    a loop over the SIMD lanes. GPUs keep 1, whose neighbouring threads read neighbouring
+    keys."""
+
     def __post_init__(self) -> None:
+        if self.range_run < 1:
+            raise ValueError(f"range_run must be >= 1, got {self.range_run}")
         if self.raster_subgroup_chunk not in (0, 4, 8):
             raise ValueError(
                 f"raster_subgroup_chunk must be 0, 4 or 8, got {self.raster_subgroup_chunk}"
@@ -106,5 +114,6 @@ CPU_ADAPTER = Tuning(
     scan_serial_block=256,
     sort_workgroup=32,
     raster_direct=True,
+    range_run=16,
 )
 GPU = Tuning(tile_size=TILE_SIZE, raster_rows=4, sort_serial_keys=0, scan_serial_block=0)

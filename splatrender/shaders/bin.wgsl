@@ -19,6 +19,8 @@
 // #import tile_touch
 
 const TILE_SIZE: u32 = 16u;
+const RANGE_RUN: u32 = 1u;  // pairs per tile_ranges thread (Tuning.range_run)
+const NO_TILE: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> frame: FrameUniforms;
 @group(0) @binding(1) var<storage, read_write> counters: array<u32>;
@@ -120,22 +122,36 @@ fn emit_pairs(
     }
 }
 
+// Each thread takes RANGE_RUN consecutive pairs in order, so each key is read once (and
+// one before the run) rather than three times: on CPU adapters every storage read is a
+// loop over the lanes. GPUs keep 1 (coalesced reads).
 @compute @workgroup_size(WORKGROUP)
 fn tile_ranges(
     @builtin(workgroup_id) wid: vec3<u32>,
     @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = linear_group(wid, nwg) * WORKGROUP + lid;
+    let first = (linear_group(wid, nwg) * WORKGROUP + lid) * RANGE_RUN;
     let n = counters[COUNTER_PAIRS_EFF];
-    if (i >= n) {
+    if (first >= n) {
         return;
     }
-    let t = pair_keys[i];
-    if (i == 0u || pair_keys[i - 1u] != t) {
-        ranges[2u * t] = i;
+    let last = min(first + RANGE_RUN, n);
+    var prev = NO_TILE;  // the run starts the list
+    if (first > 0u) {
+        prev = pair_keys[first - 1u];
     }
-    if (i + 1u == n || pair_keys[i + 1u] != t) {
-        ranges[2u * t + 1u] = i + 1u;
+    for (var i = first; i < last; i++) {
+        let t = pair_keys[i];
+        if (t != prev) {
+            ranges[2u * t] = i;
+            if (prev != NO_TILE) {
+                ranges[2u * prev + 1u] = i;
+            }
+        }
+        prev = t;
+    }
+    if (last == n) {
+        ranges[2u * prev + 1u] = n;
     }
 }

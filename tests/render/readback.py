@@ -20,6 +20,7 @@ class GpuFrame:
     order: np.ndarray  # (V,) visible record indices front to back
     pair_tiles: np.ndarray  # (P,)
     pair_records: np.ndarray  # (P,) visible record per pair, sorted by tile
+    ranges: np.ndarray  # (tiles, 2) start, end of each tile's pairs (0, 0: none)
     image: np.ndarray | None  # (H, W, 4) float32 rgb + transmittance
 
     def as_projected(self, n: int) -> Projected:
@@ -70,5 +71,6 @@ async def read_frame(renderer) -> GpuFrame:
         order=await u32(b.order, vis_eff),
         pair_tiles=await u32(keys, pairs_eff),
         pair_records=await u32(vals, pairs_eff),
+        ranges=(await u32(b.ranges, b.ranges.size // 4)).reshape(-1, 2),
         image=image,
     )

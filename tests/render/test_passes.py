@@ -136,6 +136,30 @@ def test_depth_order_and_binning_match_twin(renderers, run):
     np.testing.assert_array_equal(g.ids[g.pair_records], splat)
 
 
+@pytest.mark.parametrize("run_length", [1, 3, 16])
+def test_tile_ranges_bound_each_tiles_pairs(device, run, run_length):
+    """tile_ranges, whatever the run of pairs each thread walks: every tile's [start,
+    end) is where its pairs lie in the sorted list, (0, 0) for a tile with none; runs
+    that begin or end mid-tile, and the list's last pair, included."""
+    from splatrender.render.tuning import Tuning
+
+    rng = fresh_rng(300 + run_length)
+    s = random_splats(rng, 3000, 0, log_scale=(-4, -1.5))
+    cam = orbit_cameras((0, 0, 0), 2.5, 2, 131, 67)[1]
+    tuning = dataclasses.replace(Tuning.for_device(device), range_run=run_length)
+    r = Renderer(device, tuning=tuning)
+    r.set_scene(to_scene_data(s))
+    run(r.render(cam))
+    g = run(read_frame(r))
+    tiles_x, tiles_y = (-(-n // r.tile_size) for n in (cam.width, cam.height))
+    assert g.pairs > 50 * run_length
+    bounds = np.searchsorted(g.pair_tiles, np.arange(tiles_x * tiles_y + 1))
+    want = np.stack([bounds[:-1], bounds[1:]], 1)
+    want[want[:, 0] == want[:, 1]] = 0
+    assert (want[:, 1] == 0).sum() > 0  # some tiles have no pairs
+    np.testing.assert_array_equal(g.ranges[: tiles_x * tiles_y], want)
+
+
 @pytest.mark.parametrize("mode", ["classic", "antialiased"])
 def test_raster_matches_twin_on_gpu_projection(renderers, run, mode):
     """The rasterizer alone: same projected input (the GPU's), float64 twin."""

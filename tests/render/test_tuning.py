@@ -45,3 +45,8 @@ def test_bad_subgroup_chunk_is_refused():
 def test_bad_raster_rows_are_refused(rows, tile):
     with pytest.raises(ValueError, match="raster_rows"):
         dataclasses.replace(GPU, raster_rows=rows, tile_size=tile)
+
+
+def test_bad_range_run_is_refused():
+    with pytest.raises(ValueError, match="range_run"):
+        dataclasses.replace(CPU_ADAPTER, range_run=0)
