@@ -111,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--adapter", default="llvmpipe", help="part of the adapter's name")
     p.add_argument("--rounds", type=int, default=4, help="runs of each version per scene")
     p.add_argument("--frames", type=int, default=3, help="timed frames per run")
-    p.add_argument("-o", "--output", type=Path, default=Path("bench-versions"))
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=ROOT / "bench/results/raw/versions",
+        help="directory for old.json and new.json (default: the untracked bench/results/raw)",
+    )
     args = p.parse_args(argv)
     args.output.mkdir(parents=True, exist_ok=True)
     with checkout(args.old) as old_tree, checkout(args.new) as new_tree:
