@@ -11,7 +11,8 @@
 // kept them as a bit mask (`rects`, layout.RECT). count_tiles gathers the counts into
 // depth order, and the rect records with them (`depth_rects`, so that emit_pairs reads
 // them in order: a random read of each record in both passes cost lavapipe 6 ms more
-// at 1M splats); emit_pairs walks the mask; only large rects find their tiles again (row spans).
+// at 1M splats); emit_pairs walks the mask; only large rects find their tiles again
+// (tile_touch.wgsl row_span).
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
 // #import layout
