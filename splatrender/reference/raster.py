@@ -27,6 +27,24 @@ def _edge_min(fixed, lo, hi, cf, cc, ct):
     return cf * fixed * fixed + 2.0 * cc * fixed * t + ct * t * t
 
 
+def _reach(proj: Projected, splat: np.ndarray, slack: float) -> np.ndarray:
+    """q = d.conic.d where each splat's alpha falls to 1/255, with the slack (tile_touch.wgsl
+    ``ellipse``)."""
+    return 2.0 * np.log(np.maximum(proj.opacity[splat] * 255.0, 1.0)) * slack + 1e-4
+
+
+def rect_tiles(proj: Projected, order: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every tile of each splat's rect, splats in ``order``, each rect row-major:
+    (splat, tx, ty)."""
+    r = proj.rect[order]
+    counts = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
+    splat = np.repeat(order, counts)
+    # Position of each pair inside its splat's rect, row-major over the rect.
+    local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rw = np.maximum(np.repeat(r[:, 2] - r[:, 0], counts), 1)
+    return splat, np.repeat(r[:, 0], counts) + local % rw, np.repeat(r[:, 1], counts) + local // rw
+
+
 def touches(
     proj: Projected, splat: np.ndarray, tx: np.ndarray, ty: np.ndarray, tile: int, slack: float
 ) -> np.ndarray:
@@ -45,8 +63,7 @@ def touches(
             _edge_min(hi_y, lo_x, hi_x, cz, cy, cx),
         ]
     )
-    reach = 2.0 * np.log(np.maximum(proj.opacity[splat] * 255.0, 1.0)) * slack + 1e-4
-    return inside | (q <= reach)
+    return inside | (q <= _reach(proj, splat, slack))
 
 
 def row_spans(
@@ -57,7 +74,7 @@ def row_spans(
     centres (unclamped to the rect; empty: end <= first). The same tiles as ``touches``."""
     a, b, c = (proj.conic[splat, k] for k in range(3))
     cx, cy = proj.xy[splat, 0], proj.xy[splat, 1]
-    q = 2.0 * np.log(np.maximum(proj.opacity[splat] * 255.0, 1.0)) * slack + 1e-4
+    q = _reach(proj, splat, slack)
     det = a * c - b * b
     half_h = np.sqrt(q * a / det)
     right_dy = -b * np.sqrt(q / (c * det))  # the leftmost point is at -right_dy
@@ -84,16 +101,7 @@ def bin_tiles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Splat-tile pairs sorted by tile, depth order kept within a tile: (tile, splat).
     Tiles of a splat's rect that its ellipse misses are left out (see ``touches``)."""
-    r = proj.rect[order]
-    counts = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
-    total = int(counts.sum())
-    splat = np.repeat(order, counts)
-    # Position of each pair inside its splat's rect, row-major over the rect.
-    start = np.repeat(np.cumsum(counts) - counts, counts)
-    local = np.arange(total) - start
-    rw = np.repeat(r[:, 2] - r[:, 0], counts)
-    tx = np.repeat(r[:, 0], counts) + local % np.maximum(rw, 1)
-    ty = np.repeat(r[:, 1], counts) + local // np.maximum(rw, 1)
+    splat, tx, ty = rect_tiles(proj, order)
     keep = touches(proj, splat, tx, ty, tile, slack)
     tile_id = (ty * tiles_x + tx)[keep]
     splat = splat[keep]

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from splatrender.reference.project import project
-from splatrender.reference.raster import TOUCH_SLACK, depth_order, rasterize, row_spans, touches
+from splatrender.reference.raster import (
+    TOUCH_SLACK,
+    depth_order,
+    rasterize,
+    rect_tiles,
+    row_spans,
+    touches,
+)
 from splatrender.reference.sh import sh_basis
 from splatrender.render.camera import Camera
 from tests.render.scenes import random_splats
@@ -61,14 +68,7 @@ def test_row_spans_are_the_tiles_touches_keeps(tile):
     s = random_splats(rng, 2000, 0, log_scale=(-4.0, -0.5))  # tilted, thin and wide
     cam = Camera.look_at((0.2, -0.3, -3), (0, 0, 0), (0, -1, 0), width=320, height=240)
     proj = project(s, cam, tile=tile)
-    ids = np.flatnonzero(proj.visible)
-    r = proj.rect[ids]
-    counts = (r[:, 2] - r[:, 0]) * (r[:, 3] - r[:, 1])
-    splat = np.repeat(ids, counts)
-    local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    w = np.repeat(r[:, 2] - r[:, 0], counts)
-    tx = np.repeat(r[:, 0], counts) + local % w
-    ty = np.repeat(r[:, 1], counts) + local // w
+    splat, tx, ty = rect_tiles(proj, np.flatnonzero(proj.visible))
     first, end = row_spans(proj, splat, ty, tile, TOUCH_SLACK)
     in_span = (first <= tx) & (tx < end)
     inner = touches(proj, splat, tx, ty, tile, TOUCH_SLACK * (1 - 1e-9))
