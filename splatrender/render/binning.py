@@ -35,28 +35,18 @@ class Binning:
         self._visible_capacity = -1
         self._pair_capacity = -1
 
-    def _sorter(self, capacity: int, label: str) -> RadixSort:
-        t = self.tuning
-        return RadixSort(
-            self.device,
-            capacity,
-            label,
-            serial_keys=t.sort_serial_keys,
-            workgroup=t.sort_workgroup,
-            scan_serial_block=t.scan_serial_block,
-            subgroup_keys=t.sort_subgroup_keys,
-        )
-
     def _fit(self, fb: FrameBuffers) -> None:
         """Sorters and the scan sized for the buffers' capacities."""
         if fb.visible_capacity != self._visible_capacity:
             n = self._visible_capacity = fb.visible_capacity
-            self.depth_sort = self._sorter(n, "depth-sort")
+            self.depth_sort = RadixSort.tuned(self.device, n, "depth-sort", self.tuning)
             serial = self.tuning.scan_serial_block
             self.offsets_scan = ExclusiveScan(self.device, n, "tile-scan", serial_block=serial)
         if fb.pair_capacity != self._pair_capacity:
             self._pair_capacity = fb.pair_capacity
-            self.tile_sort = self._sorter(fb.pair_capacity, "tile-sort")
+            self.tile_sort = RadixSort.tuned(
+                self.device, fb.pair_capacity, "tile-sort", self.tuning
+            )
 
     def _dispatch(self, cp, entry: str, bindings: dict, args=None) -> None:
         pipeline = self._pipes[entry]

@@ -32,6 +32,7 @@ from splatrender.gpu.base import SUBGROUPS
 from ..shaders import load_shader
 from .indirect import BINDING_ALIGN, BindCache, ParamCache, max_dim, word_window
 from .scan import ExclusiveScan
+from .tuning import Tuning
 
 # Measured on lavapipe (process CPU time, 1M 32-bit keys): 8-bit digits ~1.7x faster than
 # 4-bit (half the passes); 4096-key blocks beat 1024/2048; WG 128 with double-buffered masks
@@ -149,6 +150,19 @@ class RadixSort:
             )
         self._params = ParamCache(device, f"{label}-params")
         self._binds = BindCache()
+
+    @classmethod
+    def tuned(cls, device: Device, capacity: int, label: str, tuning: Tuning) -> RadixSort:
+        """A sorter with the kernels ``tuning`` picks for the device."""
+        return cls(
+            device,
+            capacity,
+            label,
+            serial_keys=tuning.sort_serial_keys,
+            workgroup=tuning.sort_workgroup,
+            scan_serial_block=tuning.scan_serial_block,
+            subgroup_keys=tuning.sort_subgroup_keys,
+        )
 
     def passes(self, key_bits: int) -> int:
         if not 1 <= key_bits <= 32:

@@ -23,6 +23,7 @@ from ..errors import FormatError, RuntimeUnsupported
 from ..gpu import Device
 from ..io.fetch import Fetcher, FetchError, download
 from ..lod.locate import LOD_MANIFESTS, is_url, lod_manifest
+from ..render.pool_order import sort_pool
 from .objects import ObjectScene, SceneObject
 from .scene_file import (
     ObjectSpec,
@@ -156,6 +157,7 @@ async def open_scene(
     codecs: Any = None,
     progress: Progress | None = None,
     lod_options: dict | None = None,
+    spatial_order: bool = True,
     **decode_options: Any,
 ) -> SceneSource:
     """Open ``source`` on ``device``: a path or URL (file, SOG folder, LOD set), bytes, or
@@ -165,7 +167,9 @@ async def open_scene(
         ``scene.set_budget`` caps what any scene draws later. ``fetcher`` reads a LOD set's files
         (the browser's; default: the folder or HTTP), ``codecs`` undo zstd/WebP (default:
         native). ``progress(done, total)`` follows a download (bytes) or a LOD set's root
-    set (nodes). ``decode_options`` go to
+    set (nodes). ``spatial_order``: sort a plain scene's pool pages by position
+        (``render.pool_order``: faster frames, the same image; off keeps the file's order,
+        which per-splat indices then follow). ``decode_options`` go to
         ``load_to_pool`` (``sh_degree``, ``opacity``, ``page_size``).
         Raises ``FormatError`` naming the source for anything it cannot open.
     """
@@ -174,7 +178,7 @@ async def open_scene(
         return open_objects(
             spec, device, name=label, budget=budget, device_class=device_class,
             fetcher=fetcher, codecs=codecs, progress=progress, lod_options=lod_options,
-            **decode_options,
+            spatial_order=spatial_order, **decode_options,
         )  # fmt: skip
 
     if isinstance(source, list | tuple):
@@ -228,4 +232,10 @@ async def open_scene(
     if scene.count == 0:
         await scene.close()
         raise FormatError(label, "the scene holds no splats")
+    if spatial_order:
+        try:
+            await sort_pool(device, scene.pool, *scene.bounds)
+        except BaseException:
+            await scene.close()
+            raise
     return scene

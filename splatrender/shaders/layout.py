@@ -243,6 +243,19 @@ EDIT_UNIFORMS = Struct(
     ),
 )
 # scene/bounds.py: one sample_geometry dispatch per page.
+# One pool page's spatial reorder (render/pool_order.py, shaders/pool_order.wgsl).
+ORDER_PARAMS = Struct(
+    "OrderParams",
+    (
+        ("lo", "vec4<f32>", "xyz: the corner the Morton grid starts at"),
+        ("scale", "vec4<f32>", "xyz: grid cells per scene unit on each axis"),
+        ("count", "u32", "splats in the page"),
+        ("groups_x", "u32", "workgroups per row of the 2D dispatch"),
+        ("sh_floats", "u32", "SH rest floats per splat in the page"),
+        ("_pad0", "u32", ""),
+    ),
+)
+MORTON_BITS = 10  # 2**10 grid cells per axis, 30-bit keys (pool_order.wgsl spread3 masks)
 SAMPLE_PARAMS = Struct(
     "SampleParams",
     (
@@ -402,6 +415,7 @@ def layout_wgsl() -> str:
             CHUNK_HEADER.wgsl(),
             *(f"const COUNTER_{n.upper()}: u32 = {i}u;" for i, n in enumerate(COUNTERS)),
             f"const WORKGROUP: u32 = {WORKGROUP}u;",
+            f"const MORTON_BITS: u32 = {MORTON_BITS}u;",
             f"const MAX_EDITS: u32 = {MAX_EDITS}u;",
             *(f"const EDIT_{k.upper()}: u32 = {i}u;" for i, k in enumerate(EDIT_KINDS)),
             *(f"const EDIT_{m.upper()}: u32 = {i}u;" for i, m in enumerate(EDIT_MODES)),
@@ -413,6 +427,7 @@ def layout_wgsl() -> str:
             MODIFIER_INPUT.wgsl(),
             EDIT_UNIFORMS.wgsl(),
             SAMPLE_PARAMS.wgsl(),
+            ORDER_PARAMS.wgsl(),
             DECODE_COMMON.wgsl(),
             *(p.wgsl() for p in DECODER_PARAMS),
             "",

@@ -40,7 +40,9 @@ def cloud(seed: int):
 
 def gpu_projection(device, run, s, modifier, time, transform=None):
     transform = transform or Transform()
-    src = run(open_scene(ply.to_bytes(s), device, name="cloud"))
+    # file order: the twin is compared splat by splat (ids), which pool order would
+    # permute (tests/render/test_pool_order.py covers that order)
+    src = run(open_scene(ply.to_bytes(s), device, name="cloud", spatial_order=False))
     scene = ObjectScene([SceneObject(src, transform, up=DOWN)])
     try:
         scene.set_modifier(0, modifier)
@@ -104,7 +106,9 @@ def test_grade_and_edits_on_a_placed_object_match_the_twin(device, run):
 def test_modifier_and_edit_together(device, run):
     """The modifier's colour first, then the scene's edits (the documented order)."""
     s = cloud(52)
-    src = run(open_scene(ply.to_bytes(s), device, name="cloud"))
+    # file order: the twin is compared splat by splat (ids), which pool order would
+    # permute (tests/render/test_pool_order.py covers that order)
+    src = run(open_scene(ply.to_bytes(s), device, name="cloud", spatial_order=False))
     edit = Edit(Shape("sphere", 0.6), "set_rgb", (1.0, 0.0, 0.0, 1.0), softness=0.1)
     scene = ObjectScene([SceneObject(src, up=DOWN)], edits=[edit])
     params = (0.0, 1.0, 1.0, 0.0)  # grey
