@@ -148,10 +148,11 @@ class SplatPool:
         self.active = []
 
     @classmethod
-    def for_scene(cls, device: Device, scene) -> SplatPool:
-        """A pool just big enough for ``scene`` (a SceneData), filled and all active."""
+    def for_scene(cls, device: Device, scene, page_size: int | None = None) -> SplatPool:
+        """A pool just big enough for ``scene`` (a SceneData), filled and all active;
+        ``page_size`` (splats per page, for tests) defaults to what a binding holds."""
         cap = page_capacity(device.limits.max_storage_binding, scene.sh_degree)
-        page_size = max(1, min(cap, scene.count))
+        page_size = max(1, min(page_size or cap, cap, scene.count))
         pages = max(1, -(-scene.count // page_size))
         pool = cls(device, page_size, pages, scene.sh_degree)
         g = memoryview(scene.geometry).cast("B")

@@ -73,8 +73,7 @@ async def sort_pool(device: Device, pool: SplatPool, lo: Vec3, hi: Vec3) -> None
             device.write_buffer(
                 params,
                 ORDER_PARAMS.pack(
-                    lo=(*corner, 0.0), scale=(*scale, 0.0), count=n, groups_x=gx,
-                    sh_floats=sh_floats,
+                    lo=(*corner, 0.0), scale=(*scale, 0.0), count=n, sh_floats=sh_floats,
                 ),
             )  # fmt: skip
             geometry, sh = pool.page_buffers(page)

@@ -242,7 +242,6 @@ EDIT_UNIFORMS = Struct(
         ("to_shape", f"array<mat4x4<f32>, {MAX_EDIT_SHAPES}>", "world-to-shape (column-major)"),
     ),
 )
-# scene/bounds.py: one sample_geometry dispatch per page.
 # One pool page's spatial reorder (render/pool_order.py, shaders/pool_order.wgsl).
 ORDER_PARAMS = Struct(
     "OrderParams",
@@ -250,12 +249,13 @@ ORDER_PARAMS = Struct(
         ("lo", "vec4<f32>", "xyz: the corner the Morton grid starts at"),
         ("scale", "vec4<f32>", "xyz: grid cells per scene unit on each axis"),
         ("count", "u32", "splats in the page"),
-        ("groups_x", "u32", "workgroups per row of the 2D dispatch"),
         ("sh_floats", "u32", "SH rest floats per splat in the page"),
         ("_pad0", "u32", ""),
+        ("_pad1", "u32", ""),
     ),
 )
 MORTON_BITS = 10  # 2**10 grid cells per axis, 30-bit keys (pool_order.wgsl spread3 masks)
+# scene/bounds.py: one sample_geometry dispatch per page.
 SAMPLE_PARAMS = Struct(
     "SampleParams",
     (

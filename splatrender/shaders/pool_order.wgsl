@@ -41,9 +41,10 @@ fn cell(x: f32, lo: f32, scale: f32) -> u32 {
 @compute @workgroup_size(WORKGROUP)
 fn morton_keys(
     @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let i = (wid.y * params.groups_x + wid.x) * WORKGROUP + lid;
+    let i = linear_group(wid, nwg) * WORKGROUP + lid;
     if (i >= params.count) {
         return;
     }
@@ -59,9 +60,10 @@ fn morton_keys(
 @compute @workgroup_size(WORKGROUP)
 fn gather(
     @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let j = (wid.y * params.groups_x + wid.x) * WORKGROUP + lid;
+    let j = linear_group(wid, nwg) * WORKGROUP + lid;
     if (j >= params.count) {
         return;
     }

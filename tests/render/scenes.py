@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from splatrender.formats.splats import Splats
 from splatrender.render.camera import Camera
+
+# Fresh each run; SPLATRENDER_TEST_SEED replays a printed failure.
+SEED = int(os.environ.get("SPLATRENDER_TEST_SEED", 0)) or np.random.SeedSequence().entropy
+
+
+def fresh_rng(salt: int) -> np.random.Generator:
+    print(f"seed {SEED} salt {salt}")
+    return np.random.default_rng([SEED, salt])
 
 
 def random_splats(

@@ -14,7 +14,6 @@ and such pixels are at most 0.2% of the image (seen: 1 in 5000).
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
@@ -24,17 +23,9 @@ from splatrender.reference.project import project
 from splatrender.reference.raster import bin_tiles, depth_order, rasterize
 from splatrender.render.renderer import Renderer
 from tests.render.readback import read_frame
-from tests.render.scenes import orbit_cameras, random_splats
+from tests.render.scenes import fresh_rng, orbit_cameras, random_splats
 
 pytestmark = pytest.mark.gpu
-
-# Fresh each run; SPLATRENDER_TEST_SEED replays a printed failure.
-SEED = int(os.environ.get("SPLATRENDER_TEST_SEED", 0)) or np.random.SeedSequence().entropy
-
-
-def fresh_rng(salt: int) -> np.random.Generator:
-    print(f"seed {SEED} salt {salt}")
-    return np.random.default_rng([SEED, salt])
 
 
 def assert_blend_matches(img, proj, cam, bg, tile, atol=2e-5, cut_eps=1e-5):

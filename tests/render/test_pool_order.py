@@ -21,15 +21,9 @@ from splatrender.render.pool_order import sort_pool
 from splatrender.render.renderer import Renderer
 from splatrender.scene import open_scene
 from splatrender.shaders.layout import GEOM_FLOATS, GEOMETRY, sh_rest_floats
-from tests.render.scenes import orbit_cameras, random_splats
+from tests.render.scenes import fresh_rng, orbit_cameras, random_splats
 
 pytestmark = pytest.mark.gpu
-
-
-def fresh_rng(salt: int) -> np.random.Generator:
-    seed = np.random.SeedSequence().entropy
-    print(f"seed {seed} salt {salt}")
-    return np.random.default_rng([seed, salt])
 
 
 def read_pages(run, pool: SplatPool) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -48,20 +42,6 @@ def read_pages(run, pool: SplatPool) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def small_pages(device, scene, page_size: int) -> SplatPool:
-    """``scene`` (SceneData) in pages of ``page_size`` splats."""
-    pages = -(-scene.count // page_size)
-    pool = SplatPool(device, page_size, pages, scene.sh_degree)
-    g = memoryview(scene.geometry).cast("B")
-    s = memoryview(scene.sh_rest).cast("B")
-    for p in range(pages):
-        lo, n = p * page_size, min(page_size, scene.count - p * page_size)
-        gs, ss = pool.geom_stride, pool.sh_stride
-        pool.write_page(p, g[lo * gs : (lo + n) * gs], s[lo * ss : (lo + n) * ss], n)
-    pool.set_active(range(pages))
-    return pool
-
-
 @pytest.mark.parametrize("flat", [False, True])
 @pytest.mark.parametrize("sh_degree", [0, 3])
 def test_pages_are_put_in_the_twins_order(device, run, sh_degree, flat):
@@ -72,7 +52,7 @@ def test_pages_are_put_in_the_twins_order(device, run, sh_degree, flat):
     hi = tuple(np.percentile(s.means, 98, axis=0))
     if flat:  # a flat axis: its cells are all 0, the others still order
         hi = (*hi[:2], lo[2])
-    pool = small_pages(device, to_scene_data(s), 1000)  # pages of 1000, 1000 and 500
+    pool = SplatPool.for_scene(device, to_scene_data(s), 1000)  # 1000, 1000 and 500
     before = read_pages(run, pool)
     run(sort_pool(device, pool, lo, hi))
     after = read_pages(run, pool)
