@@ -38,7 +38,7 @@ from splatrender.bench.runner import (
 )
 from splatrender.bench.schema import Adapter, Frame, Results, Run, SceneInfo, Settings
 from splatrender.gpu.native import NativeDevice
-from splatrender.render.renderer import Renderer
+from splatrender.render.renderer import REDRAWS, Renderer
 from splatrender.render.tuning import Tuning
 from splatrender.scene import settle
 
@@ -62,7 +62,7 @@ def differing_pixels(a: bytes, b: bytes) -> int:
 
 
 async def frame(renderer: Renderer, cam, timing: str) -> Frame:
-    for _ in range(3):  # a frame whose buffers overflowed is redrawn, not counted
+    for _ in range(REDRAWS):  # a frame whose buffers overflowed is redrawn, not counted
         ms, stages, cpu = await _timed_frame(renderer, cam, timing)
         if not await renderer.grow_if_needed():
             break

@@ -143,8 +143,10 @@ class Native:
         return paths.camera(*s.bounds, s.axes, self.w, self.h, i, "orbit", self.count)
 
     async def _frame(self, i: int) -> dict:
+        from splatrender.render.renderer import REDRAWS
+
         dev, r = self.device, self.renderer
-        for _ in range(3):  # overflowed buffers: grown and redrawn, not counted
+        for _ in range(REDRAWS):  # overflowed buffers: grown and redrawn, not counted
             dev.begin_timing()
             t0 = time.perf_counter()
             enc = dev.encoder("frame")

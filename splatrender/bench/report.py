@@ -7,7 +7,9 @@ from pathlib import Path
 
 from .schema import Results, Run, percentile, stage_names, summarize
 
-STAGE_ORDER = ("project", "depth-sort", "bin", "tile-scan", "tile-sort", "raster")
+STAGE_ORDER = (
+    "project", "depth-sort", "bin", "tile-scan", "tile-sort", "tile-count", "tile-place", "raster"
+)  # fmt: skip
 
 
 def merge(results: list[Results]) -> Results:

@@ -22,6 +22,7 @@ from typing import Any
 from .. import __version__
 from ..errors import SplatError
 from ..gpu import Buffer, Device, Encoder
+from ..render.renderer import REDRAWS
 from ..scene import settle
 from . import paths
 from .schema import Adapter, Frame, Machine, Results, Run, SceneInfo, Settings
@@ -247,7 +248,7 @@ async def bench_config(
             t0 = time.perf_counter()
             await scene.update(cam(i))
             lod_ms = 1000 * (time.perf_counter() - t0)
-        for _ in range(3):  # a frame whose buffers overflowed is redrawn, not counted
+        for _ in range(REDRAWS):  # a frame whose buffers overflowed is redrawn, not counted
             ms, stages, cpu = await _timed_frame(renderer, cam(i), timing)
             if not await renderer.grow_if_needed():
                 break

@@ -57,7 +57,8 @@ Written by ``splatrender bench`` (native runs) and ``bench/peers/run_peers.py``
   where it has one, e.g. our viewer's ``frame`` event). ``stages`` may be empty.
 
 Stage labels are the frame graph's pass labels: ``project``, ``depth-sort``,
-``bin``, ``tile-scan``, ``tile-sort``, ``raster``.
+``bin``, ``tile-scan``, ``tile-sort``, ``raster``; CPU adapters' counting tile sort
+(render/tile_blocks.py) has ``tile-count`` and ``tile-place`` instead of ``tile-sort``.
 
 ``evals`` (optional; absent in older files and browser runs): splat-pixel evaluations of
 the frame's raster pass per image pixel, counted by an untimed rerun of that pass with

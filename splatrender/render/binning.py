@@ -2,7 +2,8 @@
 
 WGSL has no 64-bit integers, so instead of one sort by (tile << 32 | depth) the visible
 list is sorted by depth first, pairs are emitted in depth order, and a stable sort by
-tile keeps depth order within each tile (shaders/bin.wgsl, radix_sort.wgsl). Twins:
+tile keeps depth order within each tile (shaders/bin.wgsl, radix_sort.wgsl). CPU
+adapters place the pairs by tile with a counting sort instead (tile_blocks.py). Twins:
 ``reference/raster.py`` (``depth_order``, ``bin_tiles``) and ``reference/sort.py``.
 """
 
@@ -16,6 +17,7 @@ from .frame_uniforms import tile_grid
 from .indirect import BindCache, DispatchArgs
 from .scan import ExclusiveScan
 from .sort import RadixSort
+from .tile_blocks import TileBlocks
 from .tuning import Tuning
 
 ENTRIES = ("count_tiles", "clamp_pairs", "emit_pairs", "tile_ranges")
@@ -30,6 +32,7 @@ class Binning:
         self.tuning = tuning
         src = load_shader("bin", {"TILE_SIZE": tuning.tile_size, "RANGE_RUN": tuning.range_run})
         self._pipes = {e: device.compute_pipeline(src, e, f"bin-{e}") for e in ENTRIES}
+        self.blocks = TileBlocks(device, tuning) if tuning.tile_block_pairs else None
         self.dispatch_args = DispatchArgs(device, "pair-args")
         self._binds = BindCache()
         self._visible_capacity = -1
@@ -42,7 +45,7 @@ class Binning:
             self.depth_sort = RadixSort.tuned(self.device, n, "depth-sort", self.tuning)
             serial = self.tuning.scan_serial_block
             self.offsets_scan = ExclusiveScan(self.device, n, "tile-scan", serial_block=serial)
-        if fb.pair_capacity != self._pair_capacity:
+        if fb.pair_capacity != self._pair_capacity and self.blocks is None:
             self._pair_capacity = fb.pair_capacity
             self.tile_sort = RadixSort.tuned(
                 self.device, fb.pair_capacity, "tile-sort", self.tuning
@@ -80,27 +83,11 @@ class Binning:
         """After ``encode_counts``: emit the pairs, sort them by tile, find tile ranges."""
         with encoder.compute_pass("bin") as cp:
             self._dispatch(cp, "clamp_pairs", {"frame": fb.frame_uniform, "counters": fb.counters})
-            self._dispatch(
-                cp,
-                "emit_pairs",
-                {
-                    "frame": fb.frame_uniform,
-                    "counters": fb.counters,
-                    "depth_rects": fb.depth_rects,
-                    "order": fb.order,
-                    "offsets": fb.offsets,
-                    "pair_keys": fb.pair_keys,
-                    "pair_vals": fb.pair_vals,
-                    "projected": fb.projected,
-                },
-                fb.args_binding(ARGS_VISIBLE),
-            )
-            self.dispatch_args.encode(
-                cp,
-                fb.counter("pairs_eff"),
-                WORKGROUP * self.tuning.range_run,
-                fb.args_binding(ARGS_PAIRS),
-            )
+            if self.blocks is None:
+                self._emit_pairs(cp, fb)
+        if self.blocks is not None:
+            self.blocks.encode(encoder, fb)
+            return
         tx, ty = tile_grid(*fb.size, fb.tile_size)
         tile_bits = max(1, (tx * ty - 1).bit_length())
         keys, vals = self.tile_sort.encode(
@@ -114,3 +101,27 @@ class Binning:
                 {"counters": fb.counters, "pair_keys": keys, "ranges": fb.ranges},
                 fb.args_binding(ARGS_PAIRS),
             )
+
+    def _emit_pairs(self, cp, fb: FrameBuffers) -> None:
+        """The radix path's pairs in depth order, and the tile sort's dispatch args."""
+        self._dispatch(
+            cp,
+            "emit_pairs",
+            {
+                "frame": fb.frame_uniform,
+                "counters": fb.counters,
+                "depth_rects": fb.depth_rects,
+                "order": fb.order,
+                "offsets": fb.offsets,
+                "pair_keys": fb.pair_keys,
+                "pair_vals": fb.pair_vals,
+                "projected": fb.projected,
+            },
+            fb.args_binding(ARGS_VISIBLE),
+        )
+        self.dispatch_args.encode(
+            cp,
+            fb.counter("pairs_eff"),
+            WORKGROUP * self.tuning.range_run,
+            fb.args_binding(ARGS_PAIRS),
+        )

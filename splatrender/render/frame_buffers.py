@@ -16,7 +16,7 @@ from ..shaders.layout import COUNTER, COUNTERS, FRAME_UNIFORMS, PROJ_FLOATS, REC
 from .frame_uniforms import tile_grid
 
 # Indirect-args slots, 256 bytes apart (storage binding offset alignment).
-ARGS_VISIBLE, ARGS_PAIRS = 0, 256
+ARGS_VISIBLE, ARGS_PAIRS, ARGS_BLOCKS = 0, 256, 512
 MIN_PAIR_CAPACITY = 1 << 16
 
 
@@ -27,7 +27,7 @@ class FrameBuffers:
         self.device = device
         self.frame_uniform = device.create_buffer(FRAME_UNIFORMS.size, [UNIFORM, COPY_DST], "frame")
         self.counters = device.create_buffer(256, [STORAGE, COPY_SRC, COPY_DST], "counters")
-        self.args = device.create_buffer(512, [STORAGE, INDIRECT], "dispatch-args")
+        self.args = device.create_buffer(768, [STORAGE, INDIRECT], "dispatch-args")
         self.visible_capacity = 0
         self.pair_capacity = 0
         self.size = (0, 0)

@@ -30,6 +30,11 @@ MODES = ("classic", "antialiased")
 PAIRS_PER_SPLAT_GUESS = 4
 
 
+# Draws of one frame at most: buffers grow once or twice, and the counting tile sort's
+# walks halve their chunks at most five times (tile_blocks.py) before it comes out whole.
+REDRAWS = 8
+
+
 @dataclass
 class FrameStats:
     visible: int = 0
@@ -38,6 +43,7 @@ class FrameStats:
     width: int = 0
     height: int = 0
     overflow: bool = False
+    walk_cut: bool = False  # the counting tile sort's walk hit llvmpipe's loop limit
 
 
 class Renderer:
@@ -160,11 +166,20 @@ class Renderer:
         s, fb = self.stats, self.buffers
         s.visible, s.pairs = c["visible"], c["pairs"]
         s.overflow = s.visible > fb.visible_capacity or s.pairs > fb.pair_capacity
+        s.walk_cut = bool(c["walk_cut"])
         return s
 
     async def grow_if_needed(self) -> bool:
         """After a frame: enlarge buffers that overflowed. True if a redraw is needed."""
         s = await self.read_stats()
+        if s.walk_cut and not s.overflow:
+            if self.binning.blocks.shorten():
+                return True
+            warnings.warn(
+                "the tile walk hit the adapter's loop limit even in its shortest chunks; "
+                "some splats are missing from this frame",
+                stacklevel=2,
+            )
         if not s.overflow:
             return False
         fb = self.buffers
@@ -202,7 +217,7 @@ class Renderer:
         """Render one frame and wait for it, redrawing once if buffers had to grow."""
         if not self.sized:
             await self.prepare(camera, background)
-        for _ in range(3):
+        for _ in range(REDRAWS):
             enc = self.device.encoder("frame")
             self.encode(enc, camera, background)
             self.device.submit(enc)

@@ -1,4 +1,5 @@
-// Binning: turn the depth-sorted visible list into splat-tile pairs.
+// Binning with the radix tile sort: turn the depth-sorted visible list into splat-tile
+// pairs (GPUs; CPU adapters place them with tile_blocks.wgsl instead).
 //
 // WGSL has no 64-bit integers, so instead of one sort by (tile << 32 | depth) we
 // sort by depth first, emit pairs in depth order, and later sort the pairs by tile
@@ -15,41 +16,13 @@
 // (tile_touch.wgsl row_span).
 // Entry points: clamp_visible, count_tiles, clamp_pairs, emit_pairs, tile_ranges.
 
-// #import layout
-// #import dispatch
-// #import tile_touch
+// #import bin_records
 
-const TILE_SIZE: u32 = 16u;
 const RANGE_RUN: u32 = 1u;  // pairs per tile_ranges thread (Tuning.range_run)
 const NO_TILE: u32 = 0xffffffffu;
 
-@group(0) @binding(0) var<uniform> frame: FrameUniforms;
-@group(0) @binding(1) var<storage, read_write> counters: array<u32>;
 @group(0) @binding(2) var<storage, read> rects: array<u32>;
-@group(0) @binding(3) var<storage, read> order: array<u32>;        // visible ids, front to back
-@group(0) @binding(4) var<storage, read_write> offsets: array<u32>;  // tiles per splat -> pair offsets
 @group(0) @binding(5) var<storage, read_write> pair_keys: array<u32>;
-@group(0) @binding(6) var<storage, read_write> pair_vals: array<u32>;
-@group(0) @binding(7) var<storage, read_write> ranges: array<u32>;  // per tile: start, end
-@group(0) @binding(8) var<storage, read> projected: array<f32>;
-@group(0) @binding(9) var<storage, read_write> depth_rects: array<u32>;  // rects, depth order
-
-fn ellipse_of(v: u32) -> Ellipse {
-    let o = v * PROJ_FLOATS;
-    let c = o + PROJ_CONIC;
-    return ellipse(
-        vec2<f32>(projected[o + PROJ_XY], projected[o + PROJ_XY + 1u]),
-        vec3<f32>(projected[c], projected[c + 1u], projected[c + 2u]),
-        2.0 * log(max(projected[o + PROJ_OPACITY] * 255.0, 1.0)),
-    );
-}
-
-// The tile rect (xmin, ymin, xmax, ymax) of the k-th splat in depth order.
-fn rect_of(k: u32) -> vec4<u32> {
-    let lo = depth_rects[RECT_WORDS * k + RECT_LO];
-    let hi = depth_rects[RECT_WORDS * k + RECT_HI];
-    return vec4<u32>(lo & 0xffffu, lo >> 16u, hi & 0xffffu, hi >> 16u);
-}
 
 @compute @workgroup_size(1)
 fn clamp_visible() {
@@ -59,6 +32,7 @@ fn clamp_visible() {
 @compute @workgroup_size(1)
 fn clamp_pairs() {
     counters[COUNTER_PAIRS_EFF] = min(counters[COUNTER_PAIRS], frame.caps.y);
+    counters[COUNTER_TILES] = tiles_total();
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -97,13 +71,14 @@ fn emit_pairs(
     let w = r.z - r.x;
     if (keeps_mask(r)) {
         var mask = depth_rects[RECT_WORDS * k + RECT_MASK];
+        let m = mask_tiles(r, tiles_x);
         while (mask != 0u) {
             let i = firstTrailingBit(mask);
             mask &= mask - 1u;
             if (p >= cap) {
                 return;  // over capacity: the renderer grows its buffers and draws again
             }
-            pair_keys[p] = (r.y + i / w) * tiles_x + r.x + i % w;
+            pair_keys[p] = mask_tile(m, i);
             pair_vals[p] = v;
             p++;
         }

@@ -88,7 +88,7 @@ GEOM_FLOATS = GEOMETRY.size
 PROJ_FLOATS = PROJECTED.size
 
 # Words of the renderer's counters buffer (u32 each), in order.
-COUNTERS = ("visible", "visible_eff", "pairs", "pairs_eff")
+COUNTERS = ("visible", "visible_eff", "pairs", "pairs_eff", "tiles", "walk_cut")
 COUNTER = {name: i for i, name in enumerate(COUNTERS)}
 
 WORKGROUP = 256  # threads per workgroup of the per-splat kernels

@@ -222,8 +222,10 @@ fn main(
     rects[at + RECT_HI] = r.z | (r.w << 16u);
     rects[at + RECT_MASK] = touched.y;
     rects[at + RECT_COUNT] = touched.x;
-    // Depth is positive here, so its float bits sort as unsigned integers.
-    depth_keys[idx] = bitcast<u32>(z);
+    // Depth is positive here, so its float bits sort as unsigned integers. A splat that
+    // touches no tile sorts last (no positive float has these bits), so the pair blocks
+    // of bin.wgsl's walk_block never step over it.
+    depth_keys[idx] = select(bitcast<u32>(z), 0xffffffffu, touched.x == 0u);
     depth_vals[idx] = idx;
     ids[idx] = page.base + i;
 }

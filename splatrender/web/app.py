@@ -52,7 +52,7 @@ from ..gpu import GPUError, request_device
 from ..io.fetch import FetchError
 from ..lod.locate import LOD_MANIFESTS, lod_manifest
 from ..render.camera import Camera
-from ..render.renderer import Renderer
+from ..render.renderer import REDRAWS, Renderer
 from ..scene import SceneSource, open_scene
 from ..scene.edits import Edit, pack_edits
 from ..scene.modifiers import Modifier
@@ -595,7 +595,7 @@ class ViewerApp:
                 canvas.width, canvas.height = cam.width, cam.height
             if not self.renderer.sized:
                 await self.renderer.prepare(cam, self.background)
-            for _ in range(3):  # a frame whose buffers had to grow is drawn again
+            for _ in range(REDRAWS):  # a frame whose buffers had to grow is drawn again
                 enc = self.device.encoder("xr-eye")
                 self.renderer.encode(enc, cam, self.background)
                 self._xr_presenter.encode(enc, self.renderer.output, cam.width, cam.height)

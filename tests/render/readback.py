@@ -17,6 +17,7 @@ class GpuFrame:
     ids: np.ndarray  # (V,) global splat id of each visible record
     projected: np.ndarray  # (V, 9) xy, conic, rgb, opacity
     rects: np.ndarray  # (V, 4)
+    touched: np.ndarray  # (V,) tiles each visible record's ellipse touches
     order: np.ndarray  # (V,) visible record indices front to back
     pair_tiles: np.ndarray  # (P,)
     pair_records: np.ndarray  # (P,) visible record per pair, sorted by tile
@@ -46,7 +47,7 @@ async def read_frame(renderer) -> GpuFrame:
     d = renderer.device
     b = renderer.buffers
     c = await b.read_counters()
-    visible, vis_eff, pairs, pairs_eff = (c[k] for k in COUNTERS)
+    visible, vis_eff, pairs, pairs_eff = (c[k] for k in COUNTERS[:4])
 
     async def u32(buf, n):
         return np.frombuffer(await d.read_buffer(buf, 0, 4 * n), np.uint32).astype(np.int64)
@@ -57,7 +58,13 @@ async def read_frame(renderer) -> GpuFrame:
     raw = await u32(b.rects, RECT.size * vis_eff)
     lo, hi = raw[RECT.offset("lo") :: RECT.size], raw[RECT.offset("hi") :: RECT.size]
     rects = np.stack([lo & 0xFFFF, lo >> 16, hi & 0xFFFF, hi >> 16], 1)
+    touched = raw[RECT.offset("count") :: RECT.size]
     keys, vals = b.sorted_pairs
+    ranges = (await u32(b.ranges, b.ranges.size // 4)).reshape(-1, 2)
+    if keys is None:  # the counting tile sort keeps no keys: each tile's range holds them
+        pair_tiles = np.repeat(np.arange(len(ranges)), ranges[:, 1] - ranges[:, 0])
+    else:
+        pair_tiles = await u32(keys, pairs_eff)
     image = None
     if renderer.debug_f32:
         w, h = renderer.size
@@ -68,9 +75,10 @@ async def read_frame(renderer) -> GpuFrame:
         ids=await u32(b.ids, vis_eff),
         projected=proj,
         rects=rects,
+        touched=touched,
         order=await u32(b.order, vis_eff),
-        pair_tiles=await u32(keys, pairs_eff),
+        pair_tiles=pair_tiles,
         pair_records=await u32(vals, pairs_eff),
-        ranges=(await u32(b.ranges, b.ranges.size // 4)).reshape(-1, 2),
+        ranges=ranges,
         image=image,
     )

@@ -22,6 +22,7 @@ from splatrender.reference.pool import sanitize, to_scene_data
 from splatrender.reference.project import project
 from splatrender.reference.raster import bin_tiles, depth_order, rasterize
 from splatrender.render.renderer import Renderer
+from splatrender.render.tuning import Tuning
 from tests.render.readback import read_frame
 from tests.render.scenes import fresh_rng, orbit_cameras, random_splats
 
@@ -79,25 +80,33 @@ def test_projection_matches_twin(renderers, run, sh_degree, mode):
     assert same_rect.mean() >= 0.999
 
 
-def test_depth_order_and_binning_match_twin(renderers, run):
-    """Sort is exact: the GPU's depth order and tile pairs equal the twins' on its data.
-    Small rects' pairs come from the projection's tile mask, large ones' (over
-    MASK_TILES tiles) from the ellipse test again: both kinds are here."""
+@pytest.mark.parametrize("tile_sort", ["radix", "counting"])
+def test_depth_order_and_binning_match_twin(device, run, tile_sort):
+    """Sort is exact: the GPU's depth order and tile pairs equal the twins' on its data,
+    with either tile sort (bin.wgsl's radix sort, GPUs; tile_blocks.wgsl's counting
+    sort, CPU adapters). Small rects' pairs come from the projection's tile mask, large
+    ones' (over MASK_TILES tiles) from the ellipse test again: both kinds are here."""
     rng = fresh_rng(100)
     s = random_splats(rng, 5000, 0, log_scale=(-4, -2))
     s.scales[:40] = rng.uniform(-1.6, -1.0, (40, 3))  # rects of tens of tiles
     cam = orbit_cameras((0, 0, 0), 2.5, 2, 130, 70)[0]
-    r = renderers["classic"]
+    block_pairs = 0 if tile_sort == "radix" else 1024
+    tuning = dataclasses.replace(Tuning.for_device(device), tile_block_pairs=block_pairs)
+    r = Renderer(device, tuning=tuning)
     r.set_scene(to_scene_data(s))
     run(r.render(cam))
     g = run(read_frame(r))
     area = (g.rects[:, 2] - g.rects[:, 0]) * (g.rects[:, 3] - g.rects[:, 1])
     assert (area > 32).sum() >= 10 and (area <= 32).sum() >= 1000  # tile_touch MASK_TILES
-    # The order is a permutation of the visible records, front to back. The GPU's
-    # float32 z may differ from float32(float64 z) by an ulp, so near-ties may swap;
-    # exactness of the sort itself is tested in test_sort.py.
+    # The order is a permutation of the visible records, front to back, with those that
+    # touch no tile last. The GPU's float32 z may differ from float32(float64 z) by an
+    # ulp, so near-ties may swap; exactness of the sort itself is tested in test_sort.py.
     assert sorted(g.order.tolist()) == list(range(g.visible))
-    z = project(sanitize(s)[0], cam, tile=r.tile_size).depth[g.ids][g.order]
+    touching = g.touched[g.order] > 0
+    first_untouched = int(np.argmin(touching)) if not touching.all() else len(touching)
+    assert touching[:first_untouched].all() and not touching[first_untouched:].any()
+    print(f"{(~touching).sum()} of {g.visible} visible splats touch no tile")
+    z = project(sanitize(s)[0], cam, tile=r.tile_size).depth[g.ids][g.order[touching]]
     assert np.all(np.diff(z) >= -4e-7 * z[1:])
     proj = g.as_projected(len(s))
     tiles_x = -(-cam.width // r.tile_size)
@@ -129,15 +138,15 @@ def test_depth_order_and_binning_match_twin(renderers, run):
 
 @pytest.mark.parametrize("run_length", [1, 3, 16])
 def test_tile_ranges_bound_each_tiles_pairs(device, run, run_length):
-    """tile_ranges, whatever the run of pairs each thread walks: every tile's [start,
-    end) is where its pairs lie in the sorted list, (0, 0) for a tile with none; runs
-    that begin or end mid-tile, and the list's last pair, included."""
-    from splatrender.render.tuning import Tuning
-
+    """tile_ranges (the radix tile sort's), whatever the run of pairs each thread walks:
+    every tile's [start, end) is where its pairs lie in the sorted list, (0, 0) for a
+    tile with none; runs that begin or end mid-tile, and the list's last pair, included."""
     rng = fresh_rng(300 + run_length)
     s = random_splats(rng, 3000, 0, log_scale=(-4, -1.5))
     cam = orbit_cameras((0, 0, 0), 2.5, 2, 131, 67)[1]
-    tuning = dataclasses.replace(Tuning.for_device(device), range_run=run_length)
+    tuning = dataclasses.replace(
+        Tuning.for_device(device), range_run=run_length, tile_block_pairs=0
+    )
     r = Renderer(device, tuning=tuning)
     r.set_scene(to_scene_data(s))
     run(r.render(cam))

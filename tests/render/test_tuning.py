@@ -50,3 +50,9 @@ def test_bad_raster_rows_are_refused(rows, tile):
 def test_bad_range_run_is_refused():
     with pytest.raises(ValueError, match="range_run"):
         dataclasses.replace(CPU_ADAPTER, range_run=0)
+
+
+def test_counting_tile_sort_is_for_cpu_adapters_only():
+    assert CPU_ADAPTER.tile_block_pairs > 0 and GPU.tile_block_pairs == 0
+    with pytest.raises(ValueError, match="tile_block_pairs"):
+        dataclasses.replace(CPU_ADAPTER, tile_block_pairs=-1)
