@@ -51,13 +51,8 @@ class Binning:
                 self.device, fb.pair_capacity, "tile-sort", self.tuning
             )
 
-    def _dispatch(self, cp, entry: str, bindings: dict, args=None) -> None:
-        pipeline = self._pipes[entry]
-        group = self._binds.group(self.device, pipeline, 0, bindings, entry)
-        if args is None:
-            cp.dispatch(pipeline, [group], 1)
-        else:
-            cp.dispatch_indirect(pipeline, [group], args.buffer, args.offset)
+    def _dispatch(self, cp, entry: str, bindings: dict, args=None, groups: int = 1) -> None:
+        self._binds.dispatch(cp, self.device, self._pipes[entry], bindings, entry, args, groups)
 
     def encode_counts(self, encoder: Encoder, fb: FrameBuffers) -> None:
         """Depth sort, tiles per splat and their scan: as far as the pair count."""

@@ -125,6 +125,24 @@ class BindCache:
             lambda: device.bind_group(pipeline, index, bindings, label),
         )
 
+    def dispatch(
+        self,
+        cpass: ComputePass,
+        device: Device,
+        pipeline: Pipeline,
+        bindings: Mapping[str, Buffer | Binding],
+        label: str,
+        args: Binding | None = None,
+        groups: int = 1,
+    ) -> None:
+        """Dispatch ``pipeline`` with group 0 bound to ``bindings``: indirectly from the
+        args at ``args``, else ``groups`` workgroups."""
+        group = self.group(device, pipeline, 0, bindings, label)
+        if args is None:
+            cpass.dispatch(pipeline, [group], groups)
+        else:
+            cpass.dispatch_indirect(pipeline, [group], args.buffer, args.offset)
+
 
 def max_dim(device: Device, override: int | None) -> int:
     """The per-dimension workgroup limit to split grids by (``override`` for tests)."""

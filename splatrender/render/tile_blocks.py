@@ -75,12 +75,7 @@ class TileBlocks:
         self.scan = ExclusiveScan(d, tiles, "tile-count-scan", serial_block=serial)
 
     def _dispatch(self, cp, entry: str, bindings: dict, args=None, groups: int = 1) -> None:
-        pipeline = self._pipes[entry]
-        group = self._binds.group(self.device, pipeline, 0, bindings, entry)
-        if args is None:
-            cp.dispatch(pipeline, [group], groups)
-        else:
-            cp.dispatch_indirect(pipeline, [group], args.buffer, args.offset)
+        self._binds.dispatch(cp, self.device, self._pipes[entry], bindings, entry, args, groups)
 
     def encode(self, encoder: Encoder, fb: FrameBuffers) -> None:
         """After bin.wgsl ``clamp_pairs``: count, place, and the tile ranges."""

@@ -68,7 +68,6 @@ fn emit_pairs(
     let cap = frame.caps.y;
     let tiles_x = frame.size.z;
     var p = offsets[k];
-    let w = r.z - r.x;
     if (keeps_mask(r)) {
         var mask = depth_rects[RECT_WORDS * k + RECT_MASK];
         let m = mask_tiles(r, tiles_x);
