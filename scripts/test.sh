@@ -10,4 +10,6 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== pytest"
-exec .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+# A crashed worker fails the run at once: with --dist loadfile, replacing it can leave
+# xdist waiting forever (pytest-xdist issue #784), which CI only ends at its time limit.
+exec .venv/bin/python -m pytest -n 2 --dist loadfile --max-worker-restart 0 "$@"

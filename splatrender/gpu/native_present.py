@@ -67,6 +67,16 @@ class NativePresenter:
         self._params: list[Any] = []  # one uniform buffer per draw slot, reused each frame
         self._groups: dict[tuple, Any] = {}
 
+    def release_surface(self) -> None:
+        """Let go of the window's surface; call before the window is destroyed.
+
+        rendercanvas drops its own reference in ``close()`` just before it destroys the
+        window, so without ours the surface is freed there and then. Freed later (by
+        the garbage collector, after glfw or the X server is gone), releasing it can
+        crash inside the Vulkan driver.
+        """
+        self.context = None
+
     def _configure(self, dev: wgpu.GPUDevice) -> str:
         # The renderer's bytes are display (sRGB-encoded) values already: present them
         # through a non-sRGB view so they are not encoded a second time.

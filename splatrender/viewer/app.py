@@ -288,6 +288,9 @@ class ViewerApp:
     # -- input ------------------------------------------------------------------------
     def on_event(self, event: dict) -> None:
         kind = event.get("event_type")
+        if kind == "close":  # sent by canvas.close() before it destroys the window
+            self.presenter.release_surface()
+            return
         if kind == "resize":
             self.controls.handle_event(event)
             self.canvas.request_draw()
@@ -399,6 +402,7 @@ class ViewerApp:
     async def close(self) -> None:
         for t in list(self._tasks):
             t.cancel()
+        self.presenter.release_surface()
         self.canvas.close()
         await asyncio.sleep(0.2)  # rendercanvas' tasks notice the closed window and end
 

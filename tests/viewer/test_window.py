@@ -79,7 +79,16 @@ async def key(win: str, *keys: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(xdisplay, device, run, scene_copy):
+def glfw_display(xdisplay):
+    """The Xvfb display for glfw windows; glfw lets go of it before Xvfb stops."""
+    yield xdisplay
+    import glfw
+
+    glfw.terminate()  # else the dead X connection ends the process (XIO fatal error)
+
+
+@pytest.fixture(scope="module")
+def app(glfw_display, device, run, scene_copy):
     from splatrender.viewer.app import ViewerApp, ViewerOptions
 
     opts = ViewerOptions(size=(W, H), max_fps=60)
@@ -94,9 +103,6 @@ def app(xdisplay, device, run, scene_copy):
     viewer.start_image = run(fresh_frame(viewer))
     yield viewer
     run(viewer.close())
-    import glfw
-
-    glfw.terminate()  # drop the X connection before the fixture stops Xvfb
 
 
 def test_window_shows_the_scene_with_title_and_hud(app, run, scene_copy):
@@ -356,3 +362,27 @@ def test_idle_window_draws_nothing(app, run):
     finally:
         app.device.submit = submit
     assert submits == []
+
+
+@pytest.mark.parametrize("how", ["app.close", "window close button"])
+def test_closing_frees_the_window_surface_before_the_window_goes(glfw_display, device, run, how):
+    """The wgpu surface must be gone when the window is: freed later by the garbage
+    collector (after glfw or the X server has gone) its release crashes lavapipe."""
+    import weakref
+
+    import glfw
+
+    from splatrender.viewer.app import ViewerApp, ViewerOptions
+
+    async def go():
+        other = await ViewerApp.create(ViewerOptions(size=(64, 48)), "closing", device=device)
+        await until(lambda: other.draws > 0, "a first frame")
+        surface = weakref.ref(other.presenter.context._wgpu_context)
+        if how == "app.close":
+            await other.close()
+        else:
+            glfw.set_window_should_close(other.canvas._window, True)
+            await until(other.canvas.get_closed, "the window to close")
+        assert surface() is None  # no gc.collect(): freed by the close itself
+
+    run(go())
