@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from splatrender.reference.project import Projected
-from splatrender.shaders.layout import COUNTERS, PROJ_FLOATS, RECT
+from splatrender.shaders.layout import COUNTERS, PROJ_FLOATS, PROJECTED, RECT
 
 
 @dataclass
@@ -33,10 +33,11 @@ class GpuFrame:
         color = np.zeros((n, 3))
         opacity = np.zeros(n)
         rect = np.zeros((n, 4), np.int64)
-        xy[self.ids] = self.projected[:, 0:2]
-        conic[self.ids] = self.projected[:, 2:5]
-        color[self.ids] = self.projected[:, 5:8]
-        opacity[self.ids] = self.projected[:, 8]
+        p = self.projected
+        xy[self.ids] = p[:, PROJECTED.cols("xy")]
+        conic[self.ids] = p[:, PROJECTED.cols("conic")]
+        color[self.ids] = p[:, PROJECTED.cols("color")]
+        opacity[self.ids] = p[:, PROJECTED.offset("opacity")]
         rect[self.ids] = self.rects
         depth = np.full(n, np.inf)
         depth[self.ids[self.order]] = np.arange(len(self.order))  # GPU's depth order
