@@ -23,8 +23,11 @@ MIN_PAIR_CAPACITY = 1 << 16
 class FrameBuffers:
     """Counters, the per-frame uniform, and the per-splat, per-pair and image buffers."""
 
-    def __init__(self, device: Device) -> None:
+    def __init__(self, device: Device, pair_keys: bool = True) -> None:
+        """``pair_keys``: pairs carry their tile as a key (the radix tile sort sorts by
+        it); the counting tile sort places bare values, so it needs no key buffer."""
         self.device = device
+        self.with_pair_keys = pair_keys
         self.frame_uniform = device.create_buffer(FRAME_UNIFORMS.size, [UNIFORM, COPY_DST], "frame")
         self.counters = device.create_buffer(256, [STORAGE, COPY_SRC, COPY_DST], "counters")
         self.args = device.create_buffer(768, [STORAGE, INDIRECT], "dispatch-args")
@@ -98,7 +101,8 @@ class FrameBuffers:
         d, usage = self.device, [STORAGE, COPY_SRC, COPY_DST]
         self._release("pair_keys", "pair_vals")
         self.pair_capacity = n
-        self.pair_keys = d.create_buffer(n * 4, usage, "pair-keys")
+        if self.with_pair_keys:
+            self.pair_keys = d.create_buffer(n * 4, usage, "pair-keys")
         self.pair_vals = d.create_buffer(n * 4, usage, "pair-vals")
         return True
 

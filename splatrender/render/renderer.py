@@ -64,7 +64,7 @@ class Renderer:
         self.pool: SplatPool | PoolSet | None = None
         self.tuning = tuning = tuning or Tuning.for_device(device)
         self.tile_size = tuning.tile_size
-        self.buffers = FrameBuffers(device)
+        self.buffers = FrameBuffers(device, pair_keys=not tuning.tile_block_pairs)
         self.projection = Projection(device, tuning.tile_size, mode, tuning.subgroup_slots)
         self.binning = Binning(device, tuning)
         self.rasterizer = Rasterizer(device, tuning)
