@@ -12,4 +12,7 @@ echo "== ruff"
 echo "== pytest"
 # A crashed worker fails the run at once: with --dist loadfile, replacing it can leave
 # xdist waiting forever (pytest-xdist issue #784), which CI only ends at its time limit.
-exec .venv/bin/python -m pytest -n 2 --dist loadfile --max-worker-restart 0 "$@"
+# The whole run is capped too (the suite takes 4-6 minutes): an interrupt makes pytest
+# print what ran and where it stood, which a CI time-out would not.
+exec timeout --signal=INT --kill-after=2m 70m \
+    .venv/bin/python -m pytest -n 2 --dist loadfile --max-worker-restart 0 "$@"
