@@ -71,9 +71,10 @@ class NativePresenter:
         """Let go of the window's surface; call before the window is destroyed.
 
         rendercanvas drops its own reference in ``close()`` just before it destroys the
-        window, so without ours the surface is freed there and then. Freed later (by
-        the garbage collector, after glfw or the X server is gone), releasing it can
-        crash inside the Vulkan driver.
+        window, so without ours the surface is freed there and then. Freed later by the
+        garbage collector, after ``glfw.terminate()``, lavapipe's swapchain teardown
+        reads the X connection glfw has freed (valgrind: ``xcb_unregister_for_special_event``
+        on memory ``XCloseDisplay`` freed), which crashed a test worker.
         """
         self.context = None
 
