@@ -82,8 +82,17 @@ async def key(win: str, *keys: str) -> None:
 def glfw_display(xdisplay):
     """The Xvfb display for glfw windows; glfw lets go of it before Xvfb stops."""
     yield xdisplay
-    import glfw
+    import gc
 
+    import glfw
+    from rendercanvas.glfw import RenderCanvas
+
+    # A window a failed test left open (its app kept alive by the traceback) is closed,
+    # and what held its surface collected, while the X connection is still there:
+    # releasing a surface after glfw.terminate() reads freed memory (native_present.py).
+    for canvas in RenderCanvas._rc_canvas_group.get_canvases():
+        canvas.close()
+    gc.collect()
     glfw.terminate()  # else the dead X connection ends the process (XIO fatal error)
 
 
