@@ -13,7 +13,9 @@ both alike), each frame timed like ``splatrender bench`` (GPU timestamps per pas
 each frame's raster pass is rerun untimed with the counting pipeline for evaluations per
 pixel. Both images of every frame are compared (pixels that differ). Writes ``DIR/old.json`` and
 ``DIR/new.json`` (``splatrender bench compare DIR/old.json DIR/new.json`` gives confidence
-intervals) and prints medians per stage.
+intervals) and prints medians per stage, then new/old frame by frame per stage: the
+median ratio ("paired") and its quartiles ("IQR"). On a noisy machine the paired ratio is
+the steadier figure; an A/A run shows how far it strays.
 """
 
 from __future__ import annotations
@@ -126,18 +128,36 @@ def median(values):
     return statistics.median(values) if values else float("nan")
 
 
+def paired(runs: dict[str, Run], value) -> tuple[float, float, float]:
+    """Quartiles of new/old ``value`` frame by frame. Frame i of both drew the same
+    camera, one right after the other, so the ratio is spared the drift between frames
+    that a ratio of medians carries."""
+    frames = zip(runs["old"].frames, runs["new"].frames, strict=True)
+    ratios = [value(n) / value(o) for o, n in frames if value(o) > 0]
+    if len(ratios) < 2:
+        return (float("nan"),) * 3
+    q1, q2, q3 = statistics.quantiles(ratios, n=4)
+    return q1, q2, q3
+
+
 def print_runs(runs: dict[str, Run]) -> None:
     old = runs["old"]
     print(f"\n{old.scene.name} {old.settings.size} on {old.adapter.describe()}")
     print(f"  {old.notes[0]}; {old.notes[1]}")
     stages = list(dict.fromkeys(k for r in runs.values() for f in r.frames for k in f.stages))
-    print(f"  {'':6} {'frame':>8} {'cpu':>8} " + " ".join(f"{s:>10}" for s in stages))
+    print(f"  {'':6} {'frame':>9} {'cpu':>9} " + " ".join(f"{s:>10}" for s in stages))
     for name, run in runs.items():
         fr = median([f.ms for f in run.frames])
         cpu = median([f.cpu_ms for f in run.frames])
         per_stage = [median([f.stages.get(s, 0) for f in run.frames]) for s in stages]
         cells = " ".join(f"{v:10.1f}" for v in per_stage)
-        print(f"  {name:6} {fr:8.1f} {cpu:8.1f} {cells}")
+        print(f"  {name:6} {fr:9.1f} {cpu:9.1f} {cells}")
+    values = [lambda f: f.ms, lambda f: f.cpu_ms]
+    values += [lambda f, s=s: f.stages.get(s, 0) for s in stages]
+    widths = [9, 9] + [10] * len(stages)
+    cells = [(paired(runs, v), w) for v, w in zip(values, widths, strict=True)]
+    print(f"  {'paired':6} " + " ".join(f"{q[1]:{w}.3f}" for q, w in cells))
+    print(f"  {'IQR':6} " + " ".join(f"{q[0]:.2f}-{q[2]:.2f}".rjust(w) for q, w in cells))
     keys = list(runs["new"].frames[0].evals)
     print("  evaluations per pixel (medians): " + ", ".join(keys))
     for name, run in runs.items():
