@@ -56,14 +56,17 @@ fn keeps_mask(r: vec4<u32>) -> bool {
     return (r.z - r.x) * (r.w - r.y) <= MASK_TILES;
 }
 
-// The tiles of rect r that the ellipse touches: their count, and where the rect
-// keeps_mask a bit per tile, row by row (bit (ty - ymin) * width + tx - xmin).
+// The tiles of rect r (at least one row) that the ellipse touches: their count, and
+// where the rect keeps_mask a bit per tile, row by row (bit (ty - ymin) * width + tx -
+// xmin). A do-while: llvmpipe runs a loop body once more, masked, in the iteration
+// whose test at the top ends it (bench/results/speed.md; projection 1.5-2.4% faster).
 fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
     let w = r.z - r.x;
     let small = keeps_mask(r);
     var n = 0u;
     var mask = 0u;
-    for (var ty = r.y; ty < r.w; ty++) {
+    var ty = r.y;
+    loop {
         let s = row_span(e, ty, r, tile);
         if (s.y > s.x) {
             let k = s.y - s.x;  // <= w <= MASK_TILES where the mask is kept
@@ -71,6 +74,10 @@ fn touched_tiles(e: Ellipse, r: vec4<u32>, tile: u32) -> vec2<u32> {
             if (small) {
                 mask |= (0xffffffffu >> (32u - k)) << ((ty - r.y) * w + s.x - r.x);
             }
+        }
+        ty++;
+        if (ty >= r.w) {
+            break;
         }
     }
     return vec2<u32>(n, mask);
