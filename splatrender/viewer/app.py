@@ -402,8 +402,7 @@ class ViewerApp:
     async def close(self) -> None:
         for t in list(self._tasks):
             t.cancel()
-        self.presenter.release_surface()
-        self.canvas.close()
+        self.canvas.close()  # its close event lets go of the surface (on_event)
         await asyncio.sleep(0.2)  # rendercanvas' tasks notice the closed window and end
 
 
